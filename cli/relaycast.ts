@@ -1,0 +1,84 @@
+/** The single `relaycast` binary: one subcommand per deployable part. */
+import { ConfigError, formatHelp, parseConfig, type Schema } from '../shared/config';
+import { COORDINATOR_SCHEMA, checkCoordinatorConfig, type CoordinatorConfig } from '../coordinator/config';
+import { NODE_SCHEMA, checkNodeConfig, type NodeConfig } from '../node/config';
+import { RELAY_SCHEMA, checkRelayConfig, type RelayConfig } from '../relay/config';
+import { DEMO_SCHEMA, checkDemoConfig, type DemoConfig } from './demo-config';
+
+interface Command {
+  summary: string;
+  usage: string;
+  schema: Schema;
+  run(argv: string[]): Promise<void>;
+}
+
+function command<T>(summary: string, usage: string, schema: Schema, check: (c: T) => T, run: (c: T) => Promise<void>): Command {
+  return {
+    summary,
+    usage,
+    schema,
+    async run(argv) {
+      const parsed = parseConfig<T>(schema, argv, process.env);
+      if (parsed.help) {
+        process.stdout.write(formatHelp(usage, summary, schema));
+        return;
+      }
+      if (parsed.positionals.length > 0) throw new ConfigError(`unexpected argument ${JSON.stringify(parsed.positionals[0])}`);
+      await run(check(parsed.config));
+    },
+  };
+}
+
+export const COMMANDS: Record<string, Command> = {
+  coordinator: command<CoordinatorConfig>(
+    'Run the coordinator: registry, failure detector and broadcast owner, persisted in LevelDB.',
+    'relaycast coordinator [--listen HOST:PORT] [--data-dir DIR] [options]',
+    COORDINATOR_SCHEMA, checkCoordinatorConfig,
+    async (c) => (await import('../coordinator/main')).runCoordinator(c)),
+  relay: command<RelayConfig>(
+    'Run a relay: nodes attach to it; it forwards their liveness to the coordinator in batches and carries orders back.',
+    'relaycast relay --coordinator HOST:PORT --id ID [--listen HOST:PORT] [options]',
+    RELAY_SCHEMA, checkRelayConfig,
+    async (c) => (await import('../relay/main')).runRelay(c)),
+  node: command<NodeConfig>(
+    'Run a push worker node: registers, keeps its lease through a relay or the coordinator, and fences itself when the lease lapses.',
+    'relaycast node --id ID (--relays HOST:PORT,... | --coordinator HOST:PORT) [options]',
+    NODE_SCHEMA, checkNodeConfig,
+    async (c) => (await import('../node/main')).runNode(c)),
+  demo: command<DemoConfig>(
+    'Start a local cluster on loopback (coordinator, relays, nodes), show membership events, kill a node and time its detection, then stop everything.',
+    'relaycast demo [options]',
+    DEMO_SCHEMA, checkDemoConfig,
+    async (c) => (await import('./demo')).runDemo(c)),
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return ['Usage: relaycast <command> [options]', '', 'Commands:', ...lines, '', "Run 'relaycast <command> --help' for a command's options.", ''].join('\n');
+}
+
+export function main(argv: string[]): void {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    process.exit(name === undefined ? 2 : 0);
+  }
+  if (name === '--version') {
+    process.stdout.write(`${require('../../package.json').version as string}\n`);
+    return;
+  }
+  const cmd = COMMANDS[name];
+  if (cmd === undefined) {
+    process.stderr.write(`relaycast: unknown command ${JSON.stringify(name)}\n\n${usage()}`);
+    process.exit(2);
+  }
+  cmd.run(rest).catch((err: unknown) => {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`relaycast ${name}: ${err.message}\nRun 'relaycast ${name} --help' for usage.\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`relaycast ${name}: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}

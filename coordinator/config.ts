@@ -1,0 +1,45 @@
+import type { Schema } from '../shared/config';
+import { ConfigError } from '../shared/config';
+
+export interface CoordinatorConfig {
+  listen: string;
+  dataDir: string;
+  heartbeatIntervalMs: number;
+  suspectAfterMs: number;
+  downAfterMs: number;
+  leaseTtlMs: number;
+  relayGraceMs: number;
+  restartGraceMs: number;
+  failureCheckIntervalMs: number;
+  eventsRetainedMax: number;
+  watchBufferEventsMax: number;
+  shutdownGraceMs: number;
+  logLevel: string;
+}
+
+export const COORDINATOR_SCHEMA: Schema = [
+  { name: 'listen', kind: 'address', default: '127.0.0.1:7070', doc: 'gRPC listen address (HOST:PORT; port 0 picks a free port).' },
+  { name: 'dataDir', kind: 'path', default: './relaycast-data', doc: 'LevelDB directory for the registry, events and broadcasts.' },
+  { name: 'heartbeatIntervalMs', kind: 'int', default: 500, min: 10, max: 60_000, doc: 'How often nodes send liveness (told to nodes on attach).' },
+  { name: 'suspectAfterMs', kind: 'int', default: 1000, min: 20, max: 600_000, doc: 'Silence after which a member is SUSPECT.' },
+  { name: 'downAfterMs', kind: 'int', default: 2000, min: 30, max: 600_000, doc: 'Silence after which a member is DOWN and its work is handed on.' },
+  { name: 'leaseTtlMs', kind: 'int', default: 1500, min: 20, max: 600_000, doc: 'Lease a node holds from the send time of an acknowledged liveness packet; it self-fences when it expires. Must be below downAfterMs.' },
+  { name: 'relayGraceMs', kind: 'int', default: 3000, min: 0, max: 600_000, doc: 'When a relay goes quiet, its leaves get this long to re-attach elsewhere before they can be declared DOWN.' },
+  { name: 'restartGraceMs', kind: 'int', default: 3000, min: 0, max: 600_000, doc: 'After a coordinator start, members get this long to re-attach before anything is declared DOWN.' },
+  { name: 'failureCheckIntervalMs', kind: 'int', default: 25, min: 1, max: 10_000, doc: 'How often the failure detector runs.' },
+  { name: 'eventsRetainedMax', kind: 'int', default: 100_000, min: 10, max: 100_000_000, doc: 'Membership events kept for Watch resumption; older revisions get OUT_OF_RANGE.' },
+  { name: 'watchBufferEventsMax', kind: 'int', default: 10_000, min: 10, max: 10_000_000, doc: 'Events buffered for one slow watcher before its stream is ended (it can resume).' },
+  { name: 'shutdownGraceMs', kind: 'int', default: 2000, min: 0, max: 60_000, doc: 'How long shutdown waits for calls to finish.' },
+  { name: 'logLevel', kind: 'string', default: 'info', doc: 'pino log level: fatal, error, warn, info, debug, trace or silent.' },
+];
+
+/** Relations between settings that single-value validation cannot see. */
+export function checkCoordinatorConfig(config: CoordinatorConfig): CoordinatorConfig {
+  const { heartbeatIntervalMs, suspectAfterMs, downAfterMs, leaseTtlMs } = config;
+  if (!(heartbeatIntervalMs < suspectAfterMs)) throw new ConfigError(`--heartbeat-interval-ms (${heartbeatIntervalMs}) must be below --suspect-after-ms (${suspectAfterMs})`);
+  if (!(suspectAfterMs < downAfterMs)) throw new ConfigError(`--suspect-after-ms (${suspectAfterMs}) must be below --down-after-ms (${downAfterMs})`);
+  if (!(leaseTtlMs < downAfterMs)) throw new ConfigError(`--lease-ttl-ms (${leaseTtlMs}) must be below --down-after-ms (${downAfterMs}) so a node fences itself before its work is handed on`);
+  if (!(heartbeatIntervalMs * 2 <= leaseTtlMs)) throw new ConfigError(`--lease-ttl-ms (${leaseTtlMs}) must be at least twice --heartbeat-interval-ms (${heartbeatIntervalMs})`);
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) throw new ConfigError(`--log-level: unknown level ${JSON.stringify(config.logLevel)}`);
+  return config;
+}

@@ -1,0 +1,410 @@
+/**
+ * The membership registry and failure detector: a pure, synchronous state
+ * machine. Inputs are calls (register, attach, liveness, tick, …) with the
+ * current monotonic time; outputs accumulate in an Effects batch that the
+ * shell takes with takeEffects(), persists, and only then publishes.
+ *
+ * No I/O, timers or wall-clock reads happen here; the clock is injected.
+ */
+import { assert, fail, ok, type ErrorCode, type Result } from '../../shared/errors';
+import type { BatchOp } from '../../shared/store/store';
+import {
+  CAPACITY_WEIGHT_MAX,
+  checkAddress,
+  checkId,
+  checkInstanceId,
+  checkLabels,
+  memberKey,
+  type LabelPair,
+} from '../../shared/validate';
+
+export type MemberState = 'ALIVE' | 'SUSPECT' | 'DOWN' | 'DRAINING' | 'LEFT';
+export type MemberKindName = 'NODE' | 'RELAY';
+export type EventTypeName = 'REGISTERED' | 'SUSPECT' | 'RECOVERED' | 'DOWN' | 'DRAINING' | 'LEFT';
+
+/** Persisted per member. Liveness times are not persisted: they are rebuilt on load. */
+export interface MemberRecord {
+  key: string;
+  clusterId: string;
+  memberId: string;
+  kind: MemberKindName;
+  instanceId: string;
+  address: string;
+  labels: LabelPair[];
+  capacityWeight: number;
+  epoch: number;
+  state: MemberState;
+  stateRevision: number;
+}
+
+export interface MembershipEvent {
+  revision: number;
+  type: EventTypeName;
+  member: MemberRecord;
+  reason: string;
+  atUnixMs: number;
+}
+
+/** Where a member's packets arrive from: a direct session or a relay link. */
+export type RouteId = string;
+
+export interface Outbound {
+  route: RouteId;
+  key: string;
+  message:
+    | { kind: 'lost'; epoch: number; reason: string }
+    | { kind: 'close'; code: ErrorCode; reason: string };
+}
+
+export interface Effects {
+  persist: BatchOp[];
+  events: MembershipEvent[];
+  send: Outbound[];
+}
+
+export interface RegistryConfig {
+  heartbeatIntervalMs: number;
+  suspectAfterMs: number;
+  downAfterMs: number;
+  leaseTtlMs: number;
+  /** After a relay goes silent, its leaves are not declared DOWN before this much time has passed. */
+  relayGraceMs: number;
+  /** After a coordinator start, nothing is declared DOWN before this much time has passed. */
+  restartGraceMs: number;
+  eventsRetainedMax: number;
+}
+
+export type { Clock } from '../../shared/clock';
+import type { Clock } from '../../shared/clock';
+
+export interface RegisterInput {
+  clusterId: string;
+  memberId: string;
+  address: string;
+  labels: LabelPair[];
+  capacityWeight: number;
+  instanceId: string;
+}
+
+export interface Registration {
+  key: string;
+  epoch: number;
+  revision: number;
+  resumed: boolean;
+}
+
+/** Storage layout, shared with the shell that loads it. */
+export const KEY_MEMBER = 'm/';
+export const KEY_EVENT = 'e/';
+export const KEY_META_REVISION = 'meta/revision';
+
+export function eventKey(revision: number): string {
+  return KEY_EVENT + String(revision).padStart(16, '0');
+}
+
+interface Liveness {
+  lastSeenMs: number;
+  /** Not DOWN (or SUSPECT) before this time: relay loss or coordinator restart grace. */
+  graceUntilMs: number;
+  route: RouteId | undefined;
+}
+
+export class Registry {
+  private readonly members = new Map<string, MemberRecord>();
+  private readonly liveness = new Map<string, Liveness>();
+  /** relay route → keys of the leaves it last carried. */
+  private readonly leavesByRelay = new Map<RouteId, Set<string>>();
+  private revision = 0;
+  private firstRetainedRevision = 1;
+  private effects: Effects = { persist: [], events: [], send: [] };
+
+  constructor(
+    private readonly config: RegistryConfig,
+    private readonly clock: Clock,
+  ) {
+    assert(config.suspectAfterMs < config.downAfterMs, 'suspectAfterMs < downAfterMs');
+    assert(config.leaseTtlMs < config.downAfterMs, 'leaseTtlMs < downAfterMs');
+  }
+
+  /** Rebuild from persisted records. Every member gets the restart grace. */
+  load(records: Iterable<MemberRecord>, revision: number, firstRetainedRevision: number): void {
+    assert(this.members.size === 0, 'load into an empty registry');
+    const now = this.clock.monotonicMs();
+    for (const record of records) {
+      this.members.set(record.key, record);
+      if (isLive(record.state)) {
+        this.liveness.set(record.key, { lastSeenMs: now, graceUntilMs: now + this.config.restartGraceMs, route: undefined });
+      }
+    }
+    this.revision = revision;
+    this.firstRetainedRevision = firstRetainedRevision;
+  }
+
+  takeEffects(): Effects {
+    const taken = this.effects;
+    if (taken.events.length > 0) {
+      taken.persist.push({ type: 'put', key: KEY_META_REVISION, value: JSON.stringify({ revision: this.revision, firstRetained: this.firstRetainedRevision }) });
+    }
+    this.effects = { persist: [], events: [], send: [] };
+    return taken;
+  }
+
+  /** True when calls since the last takeEffects() produced something to apply. */
+  takeEffectsPending(): boolean {
+    const e = this.effects;
+    return e.persist.length > 0 || e.events.length > 0 || e.send.length > 0;
+  }
+
+  get currentRevision(): number {
+    return this.revision;
+  }
+
+  get oldestRetainedRevision(): number {
+    return this.firstRetainedRevision;
+  }
+
+  get(key: string): MemberRecord | undefined {
+    return this.members.get(key);
+  }
+
+  /** Milliseconds since the member was last heard from, or undefined. */
+  ageMs(key: string): number | undefined {
+    const live = this.liveness.get(key);
+    return live === undefined ? undefined : Math.max(0, this.clock.monotonicMs() - live.lastSeenMs);
+  }
+
+  /** The relay id (not key) that last carried the member; '' when direct or unknown. */
+  relayOf(key: string): string {
+    const route = this.liveness.get(key)?.route;
+    if (route === undefined || !route.startsWith('relay:') || this.members.get(key)?.kind !== 'NODE') return '';
+    return route.slice(route.lastIndexOf('/') + 1);
+  }
+
+  /** Members in key order (cluster first), optionally filtered. */
+  list(clusterId: string): MemberRecord[] {
+    const prefix = clusterId === '' ? '' : `${clusterId}/`;
+    return [...this.members.values()].filter((m) => m.key.startsWith(prefix)).sort((a, b) => (a.key < b.key ? -1 : 1));
+  }
+
+  get size(): number {
+    return this.members.size;
+  }
+
+  /**
+   * Register a member (epoch 0) or resume an existing lease (epoch > 0).
+   * Same instance + live lease: idempotent. Other instance + live lease: ALREADY_EXISTS.
+   */
+  attach(kind: MemberKindName, input: RegisterInput, epoch: number, route: RouteId): Result<Registration> {
+    const checked = validateRegister(input);
+    if (!checked.ok) return checked;
+    const key = memberKey(input.clusterId, input.memberId);
+    const existing = this.members.get(key);
+    const now = this.clock.monotonicMs();
+
+    if (existing !== undefined && existing.kind !== kind) {
+      return fail('ALREADY_EXISTS', `${key} is registered as a ${existing.kind.toLowerCase()}; ids are unique per cluster`);
+    }
+    if (existing !== undefined && isLive(existing.state)) {
+      if (existing.instanceId !== input.instanceId) {
+        return fail('ALREADY_EXISTS', `${key} is held by another instance with a live lease (epoch ${existing.epoch}); it can be registered again once that lease is DOWN or LEFT`);
+      }
+      if (epoch !== 0 && epoch !== existing.epoch) {
+        return fail('FAILED_PRECONDITION', `${key}: lease epoch ${epoch} is stale; the current epoch is ${existing.epoch}`);
+      }
+      this.touch(key, now, route);
+      if (existing.state === 'SUSPECT') this.transition(existing, 'ALIVE', 'RECOVERED', 'liveness resumed');
+      return ok({ key, epoch: existing.epoch, revision: this.revision, resumed: true });
+    }
+    if (epoch !== 0) {
+      const why = existing === undefined ? 'is not registered' : `is ${existing.state}`;
+      return fail('FAILED_PRECONDITION', `${key} ${why}; lease epoch ${epoch} is no longer valid, register again with lease epoch 0`);
+    }
+    const record: MemberRecord = {
+      key,
+      clusterId: input.clusterId,
+      memberId: input.memberId,
+      kind,
+      instanceId: input.instanceId,
+      address: input.address,
+      labels: checked.value.labels,
+      capacityWeight: input.capacityWeight === 0 ? 1 : input.capacityWeight,
+      epoch: (existing?.epoch ?? 0) + 1,
+      state: 'ALIVE',
+      stateRevision: 0,
+    };
+    this.members.set(key, record);
+    this.touch(key, now, route);
+    this.emit(record, 'REGISTERED', existing === undefined ? 'registered' : `registered again after ${existing.state}`);
+    return ok({ key, epoch: record.epoch, revision: this.revision, resumed: false });
+  }
+
+  /**
+   * A liveness packet: `ageMs` is how long ago it arrived at the relay (0 when direct).
+   * Renews the lease unless the member is gone or the epoch is stale.
+   */
+  heartbeat(key: string, epoch: number, ageMs: number, route: RouteId): Result<true> {
+    const record = this.members.get(key);
+    if (record === undefined) return fail('NOT_FOUND', `${key} is not registered; attach first`);
+    if (!isLive(record.state)) {
+      return fail('FAILED_PRECONDITION', `${key} is ${record.state}; its lease is gone, register again`);
+    }
+    if (epoch !== record.epoch) {
+      return fail('FAILED_PRECONDITION', `${key}: lease epoch ${epoch} is stale; the current epoch is ${record.epoch}`);
+    }
+    const live = this.liveness.get(key);
+    if (live?.route !== undefined && live.route !== route) {
+      return fail('ABORTED', `${key}: superseded by a newer session`);
+    }
+    const now = this.clock.monotonicMs();
+    this.touch(key, now - ageMs, route);
+    if (record.state === 'SUSPECT') this.transition(record, 'ALIVE', 'RECOVERED', 'liveness resumed');
+    return ok(true);
+  }
+
+  /** Graceful leave. */
+  leave(key: string, instanceId: string, epoch: number): Result<number> {
+    const record = this.members.get(key);
+    if (record === undefined) return fail('NOT_FOUND', `${key} is not registered`);
+    if (record.instanceId !== instanceId) return fail('PERMISSION_DENIED', `${key} is held by another instance`);
+    if (!isLive(record.state)) return ok(this.revision);
+    if (epoch !== record.epoch) {
+      return fail('FAILED_PRECONDITION', `${key}: lease epoch ${epoch} is stale; the current epoch is ${record.epoch}`);
+    }
+    this.transition(record, 'LEFT', 'LEFT', 'deregistered');
+    this.forget(key);
+    return ok(this.revision);
+  }
+
+  /** A member starts draining: it stays live but takes no new work. */
+  drain(key: string, reason: string): Result<number> {
+    const record = this.members.get(key);
+    if (record === undefined) return fail('NOT_FOUND', `${key} is not registered`);
+    if (!isLive(record.state)) return fail('FAILED_PRECONDITION', `${key} is ${record.state}`);
+    if (record.state !== 'DRAINING') this.transition(record, 'DRAINING', 'DRAINING', reason);
+    return ok(this.revision);
+  }
+
+  /** The route (session or relay link) closed; its members keep their lease until they time out. */
+  routeClosed(route: RouteId): void {
+    const now = this.clock.monotonicMs();
+    if (route.startsWith('relay:')) this.graceLeaves(route, now);
+    for (const live of this.liveness.values()) if (live.route === route) live.route = undefined;
+  }
+
+  /** Advance failure detection to the current time. */
+  tick(): void {
+    const now = this.clock.monotonicMs();
+    const { suspectAfterMs, downAfterMs } = this.config;
+    for (const [key, live] of this.liveness) {
+      const silentMs = now - live.lastSeenMs;
+      if (silentMs < suspectAfterMs || now < live.graceUntilMs) continue;
+      const record = this.members.get(key);
+      assert(record !== undefined && isLive(record.state), `liveness tracked only for live members (${key})`);
+      if (silentMs >= downAfterMs) {
+        if (record.kind === 'RELAY') this.graceLeaves(relayRoute(record.key), now);
+        this.transition(record, 'DOWN', 'DOWN', `no liveness for ${Math.round(silentMs)} ms`);
+        this.forget(key);
+      } else if (record.state === 'ALIVE') {
+        if (record.kind === 'RELAY') this.graceLeaves(relayRoute(record.key), now);
+        this.transition(record, 'SUSPECT', 'SUSPECT', `no liveness for ${Math.round(silentMs)} ms`);
+      }
+    }
+  }
+
+  private touch(key: string, seenMs: number, route: RouteId): void {
+    const live = this.liveness.get(key);
+    const previous = live?.route;
+    if (live === undefined) {
+      this.liveness.set(key, { lastSeenMs: seenMs, graceUntilMs: 0, route });
+    } else {
+      if (seenMs > live.lastSeenMs) live.lastSeenMs = seenMs;
+      live.route = route;
+    }
+    if (previous === route) return;
+    if (previous !== undefined) {
+      this.unindexLeaf(previous, key);
+      // One live session per member: the newer wins, the older is closed.
+      this.effects.send.push({ route: previous, key, message: { kind: 'close', code: 'ABORTED', reason: `superseded by a newer session via ${describeRoute(route)}` } });
+    }
+    if (route.startsWith('relay:') && this.members.get(key)?.kind === 'NODE') {
+      let leaves = this.leavesByRelay.get(route);
+      if (leaves === undefined) this.leavesByRelay.set(route, (leaves = new Set()));
+      leaves.add(key);
+    }
+  }
+
+  private unindexLeaf(route: RouteId, key: string): void {
+    this.leavesByRelay.get(route)?.delete(key);
+  }
+
+  /** Leaves last carried by a relay that went quiet get time to move elsewhere. */
+  private graceLeaves(route: RouteId, now: number): void {
+    const leaves = this.leavesByRelay.get(route);
+    if (leaves === undefined) return;
+    for (const key of leaves) {
+      const live = this.liveness.get(key);
+      if (live !== undefined) live.graceUntilMs = Math.max(live.graceUntilMs, now + this.config.relayGraceMs);
+    }
+  }
+
+  private forget(key: string): void {
+    const live = this.liveness.get(key);
+    if (live?.route !== undefined) this.unindexLeaf(live.route, key);
+    this.liveness.delete(key);
+    const record = this.members.get(key);
+    if (record?.kind === 'RELAY') this.leavesByRelay.delete(relayRoute(record.key));
+  }
+
+  private transition(record: MemberRecord, state: MemberState, type: EventTypeName, reason: string): void {
+    record.state = state;
+    this.emit(record, type, reason);
+    const live = this.liveness.get(record.key);
+    if (state === 'DOWN' && live?.route !== undefined) {
+      this.effects.send.push({ route: live.route, key: record.key, message: { kind: 'lost', epoch: record.epoch, reason } });
+    }
+  }
+
+  private emit(record: MemberRecord, type: EventTypeName, reason: string): void {
+    this.revision += 1;
+    record.stateRevision = this.revision;
+    const event: MembershipEvent = { revision: this.revision, type, member: { ...record, labels: [...record.labels] }, reason, atUnixMs: this.clock.wallMs() };
+    const persist = this.effects.persist;
+    persist.push({ type: 'put', key: KEY_MEMBER + record.key, value: JSON.stringify(record) });
+    persist.push({ type: 'put', key: eventKey(this.revision), value: JSON.stringify(event) });
+    // Bounded history: drop the oldest event once over the limit (compaction).
+    while (this.revision - this.firstRetainedRevision + 1 > this.config.eventsRetainedMax) {
+      persist.push({ type: 'del', key: eventKey(this.firstRetainedRevision) });
+      this.firstRetainedRevision += 1;
+    }
+    this.effects.events.push(event);
+  }
+}
+
+/** The route of a relay's link, by the relay's member key. */
+export function relayRoute(relayKey: string): RouteId {
+  return `relay:${relayKey}`;
+}
+
+function isLive(state: MemberState): boolean {
+  return state === 'ALIVE' || state === 'SUSPECT' || state === 'DRAINING';
+}
+
+function describeRoute(route: RouteId): string {
+  return route.startsWith('relay:') ? `relay ${route.slice('relay:'.length)}` : 'a direct session';
+}
+
+function validateRegister(input: RegisterInput): Result<{ labels: LabelPair[] }> {
+  const checks = [
+    checkId('cluster_id', input.clusterId),
+    checkId('node_id', input.memberId),
+    checkInstanceId('instance_id', input.instanceId),
+    checkAddress('address', input.address),
+  ];
+  for (const check of checks) if (!check.ok) return check;
+  if (!Number.isInteger(input.capacityWeight) || input.capacityWeight < 0 || input.capacityWeight > CAPACITY_WEIGHT_MAX) {
+    return fail('INVALID_ARGUMENT', `capacity_weight must be 0-${CAPACITY_WEIGHT_MAX}, got ${input.capacityWeight}`);
+  }
+  const labels = checkLabels('labels', input.labels);
+  if (!labels.ok) return labels;
+  return ok({ labels: labels.value });
+}

@@ -1,0 +1,65 @@
+/** `relaycast coordinator`: the registry and monitor process. */
+import { boundAddress, createServer, deferredHandlers } from '../shared/grpc-server';
+import { createLogger } from '../shared/log';
+import { relaycastV1 } from '../shared/proto';
+import { LevelStore } from '../shared/store/level-store';
+import { systemClock } from '../shared/clock';
+import { onShutdownSignal } from '../shared/process';
+import type { MembershipHandlers } from '../shared/generated/relaycast/v1/Membership';
+import type { NodeSessionHandlers } from '../shared/generated/relaycast/v1/NodeSession';
+import type { RelayLinkHandlers } from '../shared/generated/relaycast/v1/RelayLink';
+import { Coordinator } from './coordinator';
+import type { CoordinatorConfig } from './config';
+import { membershipHandlers } from './membership-service';
+import { nodeSessionHandlers, relayLinkHandlers } from './session-service';
+import type { RegistryConfig } from './core/registry';
+
+export const COORDINATOR_SERVICES = ['relaycast.v1.Membership', 'relaycast.v1.NodeSession', 'relaycast.v1.RelayLink'];
+
+export async function runCoordinator(config: CoordinatorConfig): Promise<void> {
+  const log = createLogger('coordinator', config.logLevel);
+  const registryConfig: RegistryConfig = {
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
+    suspectAfterMs: config.suspectAfterMs,
+    downAfterMs: config.downAfterMs,
+    leaseTtlMs: config.leaseTtlMs,
+    relayGraceMs: config.relayGraceMs,
+    restartGraceMs: config.restartGraceMs,
+    eventsRetainedMax: config.eventsRetainedMax,
+  };
+  const ops = createServer(COORDINATOR_SERVICES);
+  let coordinator: Coordinator | undefined;
+  let handlers: { membership: MembershipHandlers; session: NodeSessionHandlers; link: RelayLinkHandlers } | undefined;
+  const why = 'coordinator is loading its state; retry shortly';
+  const v1 = relaycastV1();
+  ops.server.addService(v1.Membership.service, deferredHandlers(v1.Membership.service, () => handlers?.membership, why));
+  ops.server.addService(v1.NodeSession.service, deferredHandlers(v1.NodeSession.service, () => handlers?.session, why));
+  ops.server.addService(v1.RelayLink.service, deferredHandlers(v1.RelayLink.service, () => handlers?.link, why));
+
+  const port = await ops.listen(config.listen);
+  const address = boundAddress(config.listen, port);
+  log.info({ address, dataDir: config.dataDir }, 'listening; loading state (health NOT_SERVING until loaded)');
+  const store = await LevelStore.open(config.dataDir);
+  coordinator = await Coordinator.open(store, systemClock, {
+    registry: registryConfig,
+    failureCheckIntervalMs: config.failureCheckIntervalMs,
+    watchBufferEventsMax: config.watchBufferEventsMax,
+  }, log);
+  handlers = {
+    membership: membershipHandlers(coordinator, registryConfig),
+    session: nodeSessionHandlers(coordinator, registryConfig),
+    link: relayLinkHandlers(coordinator, registryConfig),
+  };
+  coordinator.start();
+  ops.setServing('SERVING');
+  log.info({ address }, 'coordinator serving');
+  // One machine-readable line on stdout for scripts and tests: where we listen.
+  process.stdout.write(JSON.stringify({ ready: 'coordinator', address }) + '\n');
+
+  onShutdownSignal(log, async () => {
+    ops.setServing('NOT_SERVING');
+    await ops.stop(config.shutdownGraceMs);
+    await coordinator!.close();
+    await store.close();
+  });
+}

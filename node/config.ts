@@ -1,0 +1,55 @@
+import { ConfigError, type Schema } from '../shared/config';
+import { LOG_LEVELS } from '../shared/log';
+import { checkId } from '../shared/validate';
+
+export interface NodeConfig {
+  coordinator: string;
+  relays: string[];
+  cluster: string;
+  id: string;
+  listen: string;
+  labels: string;
+  capacityWeight: number;
+  relayFailoverMs: number;
+  reconnectBackoffMinMs: number;
+  reconnectBackoffMaxMs: number;
+  shutdownGraceMs: number;
+  logLevel: string;
+}
+
+export const NODE_SCHEMA: Schema = [
+  { name: 'coordinator', kind: 'address', default: '', doc: 'Coordinator HOST:PORT. Used directly when no relays are given, otherwise as the last resort after every relay failed.' },
+  { name: 'relays', kind: 'list', default: [], doc: 'Comma-separated relay HOST:PORT list, in order of preference.' },
+  { name: 'cluster', kind: 'string', default: 'default', doc: 'Cluster id (letters, digits, . _ -; at most 63).' },
+  { name: 'id', kind: 'string', default: '', doc: 'Node id, unique in the cluster (letters, digits, . _ -; at most 63). Required.' },
+  { name: 'listen', kind: 'address', default: '127.0.0.1:0', doc: 'Health and reflection port; health is SERVING only while the lease is valid. Advertised as the node address.' },
+  { name: 'labels', kind: 'string', default: '', doc: 'Labels as key=value pairs separated by commas.' },
+  { name: 'capacityWeight', kind: 'int', default: 1, min: 1, max: 1000, doc: 'Relative share of broadcast work this node takes.' },
+  { name: 'relayFailoverMs', kind: 'int', default: 1000, min: 50, max: 600_000, doc: 'Move to the next relay after this long without a lease renewal.' },
+  { name: 'reconnectBackoffMinMs', kind: 'int', default: 100, min: 1, max: 600_000, doc: 'First back-off after every endpoint failed (jittered, doubling).' },
+  { name: 'reconnectBackoffMaxMs', kind: 'int', default: 5000, min: 1, max: 600_000, doc: 'Largest back-off between connection attempts.' },
+  { name: 'shutdownGraceMs', kind: 'int', default: 2000, min: 0, max: 60_000, doc: 'How long SIGTERM waits for a graceful leave.' },
+  { name: 'logLevel', kind: 'string', default: 'info', doc: 'pino log level: fatal, error, warn, info, debug, trace or silent.' },
+];
+
+export function parseLabels(text: string): Array<{ key: string; value: string }> {
+  if (text.trim() === '') return [];
+  return text.split(',').map((pair) => {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new ConfigError(`--labels: expected key=value, got ${JSON.stringify(pair)}`);
+    return { key: pair.slice(0, eq).trim(), value: pair.slice(eq + 1).trim() };
+  });
+}
+
+export function checkNodeConfig(config: NodeConfig): NodeConfig {
+  if (config.id === '') throw new ConfigError('--id (RELAYCAST_ID) is required');
+  for (const [flag, value] of [['--id', config.id], ['--cluster', config.cluster]] as const) {
+    const check = checkId(flag, value);
+    if (!check.ok) throw new ConfigError(check.error.message);
+  }
+  if (config.coordinator === '' && config.relays.length === 0) throw new ConfigError('give --relays, --coordinator, or both');
+  if (config.reconnectBackoffMinMs > config.reconnectBackoffMaxMs) throw new ConfigError('--reconnect-backoff-min-ms must not exceed --reconnect-backoff-max-ms');
+  if (!(LOG_LEVELS as readonly string[]).includes(config.logLevel)) throw new ConfigError(`--log-level: unknown level ${JSON.stringify(config.logLevel)}`);
+  parseLabels(config.labels);
+  return config;
+}

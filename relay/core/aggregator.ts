@@ -1,0 +1,227 @@
+/**
+ * The relay's aggregation logic, pure. Leaves (nodes) send packets on their
+ * sessions; every flush the relay forwards ONE batch upstream with the
+ * latest liveness of each leaf that spoke, the age of that packet on the
+ * relay's own clock, and the control messages (attach, leave) in order.
+ * Acks coming back are turned into per-leaf renewals and deliveries.
+ *
+ * Everything is bounded: one table entry per leaf (leavesMax), one pending
+ * control message per leaf, batchEntriesMax entries per batch and
+ * batchesInFlightMax unacknowledged batches.
+ */
+import { assert } from '../../shared/errors';
+import type { Clock } from '../../shared/clock';
+import type { NodeMessage__Output } from '../../shared/generated/relaycast/v1/NodeMessage';
+import type { SessionMessage } from '../../shared/generated/relaycast/v1/SessionMessage';
+import type { LeafBatch } from '../../shared/generated/relaycast/v1/LeafBatch';
+import type { LeafLiveness } from '../../shared/generated/relaycast/v1/LeafLiveness';
+import type { LeafMessage } from '../../shared/generated/relaycast/v1/LeafMessage';
+import type { BatchAck__Output } from '../../shared/generated/relaycast/v1/BatchAck';
+import type { Attach__Output } from '../../shared/generated/relaycast/v1/Attach';
+
+export interface AggregatorConfig {
+  batchEntriesMax: number;
+  batchesInFlightMax: number;
+  leavesMax: number;
+}
+
+export type SessionId = number;
+
+/** Something to do on one leaf session. */
+export interface LeafAction {
+  sessionId: SessionId;
+  message?: SessionMessage;
+  /** End the session with this gRPC status code (0 = OK). */
+  close?: { code: number; message: string };
+}
+
+/** gRPC status codes used by the relay itself. */
+const ABORTED = 10;
+const INVALID_ARGUMENT = 3;
+const RESOURCE_EXHAUSTED = 8;
+
+interface Leaf {
+  key: string;
+  sessionId: SessionId;
+  attach: Attach__Output;
+  epoch: number;
+  welcomed: boolean;
+  lastPacketMs: number;
+  seq: number;
+}
+
+interface InFlight {
+  liveness: Array<{ key: string; sessionId: SessionId; seq: number; epoch: number }>;
+}
+
+export class Aggregator {
+  private readonly leaves = new Map<string, Leaf>();
+  private readonly keyBySession = new Map<SessionId, string>();
+  /** Leaves with liveness not yet forwarded, in arrival order. */
+  private readonly dirty = new Set<string>();
+  /** One pending control message per leaf, in arrival order. */
+  private readonly control = new Map<string, { message: NodeMessage__Output; atMs: number }>();
+  private readonly detached = new Set<string>();
+  private readonly inFlight = new Map<number, InFlight>();
+  private nextBatchId = 1;
+  private upstreamReady = false;
+  private actions: LeafAction[] = [];
+
+  constructor(
+    private readonly config: AggregatorConfig,
+    private readonly clock: Clock,
+  ) {
+    assert(config.batchEntriesMax > 0 && config.batchesInFlightMax > 0 && config.leavesMax > 0, 'positive limits');
+  }
+
+  get leafCount(): number {
+    return this.leaves.size;
+  }
+
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  get pendingCount(): number {
+    return this.dirty.size + this.control.size;
+  }
+
+  take(): LeafAction[] {
+    const taken = this.actions;
+    this.actions = [];
+    return taken;
+  }
+
+  /** A packet from a leaf session. */
+  onLeafMessage(sessionId: SessionId, message: NodeMessage__Output): void {
+    const now = this.clock.monotonicMs();
+    const key = this.keyBySession.get(sessionId);
+    if (key === undefined) {
+      if (message.msg !== 'attach' || !message.attach?.register) {
+        return this.close(sessionId, INVALID_ARGUMENT, 'the first message on a session must be attach');
+      }
+      return this.attach(sessionId, message.attach, now);
+    }
+    const leaf = this.leaves.get(key)!;
+    if (message.msg === 'liveness' && message.liveness) {
+      leaf.lastPacketMs = now;
+      leaf.seq = message.liveness.seq;
+      leaf.epoch = message.liveness.leaseEpoch;
+      this.dirty.add(key);
+    } else if (message.msg === 'leave' && message.leave) {
+      this.dirty.delete(key);
+      this.control.delete(key);
+      this.control.set(key, { message, atMs: now });
+    } else {
+      this.close(sessionId, INVALID_ARGUMENT, `session is attached as ${key}; unexpected ${message.msg ?? 'empty'} message`);
+    }
+  }
+
+  onLeafClosed(sessionId: SessionId): void {
+    const key = this.keyBySession.get(sessionId);
+    this.keyBySession.delete(sessionId);
+    if (key === undefined) return;
+    const leaf = this.leaves.get(key);
+    if (leaf?.sessionId !== sessionId) return;
+    this.leaves.delete(key);
+    this.dirty.delete(key);
+    this.control.delete(key);
+    if (this.detached.size < this.config.leavesMax) this.detached.add(key);
+  }
+
+  /** The upstream link is (re-)established: re-announce every known leaf. */
+  onUpstreamReady(): void {
+    this.upstreamReady = true;
+    this.inFlight.clear();
+    const now = this.clock.monotonicMs();
+    for (const leaf of this.leaves.values()) {
+      if (!leaf.welcomed || this.control.has(leaf.key)) continue;
+      this.control.set(leaf.key, { message: { msg: 'attach', attach: { ...leaf.attach, leaseEpoch: leaf.epoch } }, atMs: now });
+    }
+  }
+
+  onUpstreamLost(): void {
+    this.upstreamReady = false;
+    this.inFlight.clear();
+  }
+
+  /** The next batch to send upstream, or undefined when the link is down or too many are unacknowledged. */
+  flush(): LeafBatch | undefined {
+    if (!this.upstreamReady || this.inFlight.size >= this.config.batchesInFlightMax) return undefined;
+    const now = this.clock.monotonicMs();
+    const room = this.config.batchEntriesMax;
+    const messages: LeafMessage[] = [];
+    for (const [key, pending] of this.control) {
+      if (messages.length >= room) break;
+      messages.push({ nodeKey: key, message: pending.message, ageMs: Math.max(0, Math.round(now - pending.atMs)) });
+      this.control.delete(key);
+    }
+    const flight: InFlight = { liveness: [] };
+    const liveness: LeafLiveness[] = [];
+    for (const key of this.dirty) {
+      if (messages.length + liveness.length >= room) break;
+      this.dirty.delete(key);
+      const leaf = this.leaves.get(key)!;
+      liveness.push({ nodeKey: key, leaseEpoch: leaf.epoch, seq: leaf.seq, ageMs: Math.max(0, Math.round(now - leaf.lastPacketMs)) });
+      flight.liveness.push({ key, sessionId: leaf.sessionId, seq: leaf.seq, epoch: leaf.epoch });
+    }
+    const detached = [...this.detached];
+    this.detached.clear();
+    const batchId = this.nextBatchId++;
+    this.inFlight.set(batchId, flight);
+    return { batchId, liveness, messages, detached };
+  }
+
+  /** The coordinator's answer to a batch (batch id 0: unsolicited deliveries). */
+  onBatchAck(ack: BatchAck__Output): void {
+    const rejected = new Map(ack.rejected.map((r) => [r.nodeKey, r]));
+    const flight = this.inFlight.get(ack.batchId);
+    this.inFlight.delete(ack.batchId);
+    for (const entry of flight?.liveness ?? []) {
+      const leaf = this.leaves.get(entry.key);
+      if (leaf === undefined || leaf.sessionId !== entry.sessionId) continue;
+      const rejection = rejected.get(entry.key);
+      if (rejection === undefined) {
+        this.actions.push({ sessionId: entry.sessionId, message: { renewed: { seq: entry.seq, leaseEpoch: entry.epoch } } });
+      } else {
+        this.actions.push({ sessionId: entry.sessionId, message: { lost: { leaseEpoch: entry.epoch, reason: rejection.message } }, close: { code: rejection.code, message: rejection.message } });
+      }
+    }
+    for (const delivery of ack.deliveries) {
+      const leaf = this.leaves.get(delivery.nodeKey);
+      if (leaf === undefined) continue;
+      const message = delivery.message;
+      if (message?.msg === 'welcome' && message.welcome?.registration) {
+        leaf.welcomed = true;
+        leaf.epoch = message.welcome.registration.leaseEpoch;
+      }
+      const action: LeafAction = { sessionId: leaf.sessionId };
+      if (message !== null) action.message = message as SessionMessage;
+      if (delivery.closeCode !== 0 || delivery.closeMessage !== '') action.close = { code: delivery.closeCode, message: delivery.closeMessage };
+      this.actions.push(action);
+    }
+  }
+
+  private attach(sessionId: SessionId, attach: Attach__Output, now: number): void {
+    const register = attach.register!;
+    const key = `${register.clusterId}/${register.nodeId}`;
+    const existing = this.leaves.get(key);
+    if (existing === undefined && this.leaves.size >= this.config.leavesMax) {
+      return this.close(sessionId, RESOURCE_EXHAUSTED, `relay is full (${this.config.leavesMax} leaves); use another relay`);
+    }
+    if (existing !== undefined) {
+      // One live session per leaf: the newer wins.
+      this.keyBySession.delete(existing.sessionId);
+      this.close(existing.sessionId, ABORTED, 'superseded by a newer session of the same node on this relay');
+    }
+    this.keyBySession.set(sessionId, key);
+    this.leaves.set(key, { key, sessionId, attach, epoch: attach.leaseEpoch, welcomed: false, lastPacketMs: now, seq: 0 });
+    this.dirty.delete(key);
+    this.control.delete(key);
+    this.control.set(key, { message: { msg: 'attach', attach }, atMs: now });
+  }
+
+  private close(sessionId: SessionId, code: number, message: string): void {
+    this.actions.push({ sessionId, close: { code, message } });
+  }
+}

@@ -1,0 +1,40 @@
+/** `relaycast relay`: aggregates node liveness into batches for the coordinator. */
+import { randomUUID } from 'node:crypto';
+import { boundAddress, createServer } from '../shared/grpc-server';
+import { createLogger } from '../shared/log';
+import { systemClock } from '../shared/clock';
+import { onShutdownSignal } from '../shared/process';
+import { relaycastV1 } from '../shared/proto';
+import { Relay } from './relay';
+import type { RelayConfig } from './config';
+
+export async function runRelay(config: RelayConfig): Promise<void> {
+  const relayKey = `${config.cluster}/${config.id}`;
+  const log = createLogger('relay', config.logLevel, { relayKey });
+  const ops = createServer(['relaycast.v1.NodeSession']);
+  const port = await ops.listen(config.listen);
+  const address = boundAddress(config.listen, port);
+  const relay = new Relay({
+    coordinator: config.coordinator,
+    clusterId: config.cluster,
+    relayId: config.id,
+    instanceId: randomUUID(),
+    address,
+    flushMs: config.relayFlushMs,
+    batchEntriesMax: config.relayBatchEntriesMax,
+    batchesInFlightMax: config.relayBatchesInFlightMax,
+    leavesMax: config.relayLeavesMax,
+    reconnectBackoffMinMs: config.reconnectBackoffMinMs,
+    reconnectBackoffMaxMs: config.reconnectBackoffMaxMs,
+  }, systemClock, Math.random, log, (linked) => ops.setServing(linked ? 'SERVING' : 'NOT_SERVING'));
+  ops.server.addService(relaycastV1().NodeSession.service, relay.handlers());
+  relay.start();
+  log.info({ address, coordinator: config.coordinator }, 'relay started');
+  process.stdout.write(JSON.stringify({ ready: 'relay', relayKey, address }) + '\n');
+
+  onShutdownSignal(log, async () => {
+    ops.setServing('NOT_SERVING');
+    relay.stop();
+    await ops.stop(config.shutdownGraceMs);
+  });
+}

@@ -1,0 +1,11 @@
+// Original file: /work/main/proto/relaycast/v1/membership.proto
+
+import type { Long } from '@grpc/proto-loader';
+
+export interface DeregisterResponse {
+  'revision'?: (number | string | Long);
+}
+
+export interface DeregisterResponse__Output {
+  'revision': (number);
+}

@@ -1,0 +1,19 @@
+// Original file: /work/main/proto/relaycast/v1/session.proto
+
+import type { Long } from '@grpc/proto-loader';
+
+/**
+ * The lease is gone (declared DOWN, or superseded); stop work and re-attach.
+ */
+export interface LeaseLost {
+  'leaseEpoch'?: (number | string | Long);
+  'reason'?: (string);
+}
+
+/**
+ * The lease is gone (declared DOWN, or superseded); stop work and re-attach.
+ */
+export interface LeaseLost__Output {
+  'leaseEpoch': (number);
+  'reason': (string);
+}

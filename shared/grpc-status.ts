@@ -1,0 +1,36 @@
+/** The gRPC edge: typed operating errors become statuses here and only here. */
+import * as grpc from '@grpc/grpc-js';
+import type { ErrorCode, OpError } from './errors';
+
+const CODES: Record<ErrorCode, grpc.status> = {
+  INVALID_ARGUMENT: grpc.status.INVALID_ARGUMENT,
+  NOT_FOUND: grpc.status.NOT_FOUND,
+  ALREADY_EXISTS: grpc.status.ALREADY_EXISTS,
+  FAILED_PRECONDITION: grpc.status.FAILED_PRECONDITION,
+  ABORTED: grpc.status.ABORTED,
+  OUT_OF_RANGE: grpc.status.OUT_OF_RANGE,
+  RESOURCE_EXHAUSTED: grpc.status.RESOURCE_EXHAUSTED,
+  UNAVAILABLE: grpc.status.UNAVAILABLE,
+  PERMISSION_DENIED: grpc.status.PERMISSION_DENIED,
+};
+
+export function toStatus(error: OpError): Partial<grpc.StatusObject> {
+  return { code: CODES[error.code], details: error.message };
+}
+
+export function codeNumber(code: ErrorCode): number {
+  return CODES[code];
+}
+
+export function codeName(code: number): string {
+  return grpc.status[code] ?? `code ${code}`;
+}
+
+/** A ServiceError with the given status, for callbacks and stream.destroy(). */
+export function statusError(code: grpc.status, details: string): grpc.ServiceError {
+  const error = new Error(`${code} ${grpc.status[code]}: ${details}`) as grpc.ServiceError;
+  error.code = code;
+  error.details = details;
+  error.metadata = new grpc.Metadata();
+  return error;
+}

@@ -1,0 +1,58 @@
+/**
+ * Loads the relaycast protos once, with the options the generated types in
+ * shared/generated assume (scripts/gen-types.js uses the same ones).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { protoPath as healthProtoPath } from 'grpc-health-check';
+import type { ProtoGrpcType as MembershipProto } from './generated/membership';
+import type { ProtoGrpcType as RelayProto } from './generated/relay';
+import type { ProtoGrpcType as SessionProto } from './generated/session';
+
+export const LOADER_OPTIONS: protoLoader.Options = {
+  keepCase: false,
+  longs: Number,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+};
+
+function findProtoDir(): string {
+  // shared/proto.ts in the source tree, dist/shared/proto.js when built.
+  for (const candidate of [path.join(__dirname, '..', 'proto'), path.join(__dirname, '..', '..', 'proto')]) {
+    if (fs.existsSync(path.join(candidate, 'relaycast'))) return candidate;
+  }
+  throw new Error(`relaycast: cannot find the proto directory near ${__dirname}`);
+}
+
+export const PROTO_DIR = findProtoDir();
+
+function listProtos(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) return listProtos(full);
+    return entry.name.endsWith('.proto') ? [path.relative(PROTO_DIR, full)] : [];
+  }).sort();
+}
+
+type AllProtos = MembershipProto & RelayProto & SessionProto;
+
+let cached: { definition: protoLoader.PackageDefinition; proto: AllProtos } | undefined;
+
+/** The package definition (also fed to server reflection) and the typed service constructors. */
+export function loadProtos(): { definition: protoLoader.PackageDefinition; proto: AllProtos } {
+  if (cached === undefined) {
+    const definition = protoLoader.loadSync([...listProtos(path.join(PROTO_DIR, 'relaycast')), healthProtoPath], {
+      ...LOADER_OPTIONS,
+      includeDirs: [PROTO_DIR, path.dirname(healthProtoPath)],
+    });
+    cached = { definition, proto: grpc.loadPackageDefinition(definition) as unknown as AllProtos };
+  }
+  return cached;
+}
+
+export function relaycastV1(): AllProtos['relaycast']['v1'] {
+  return loadProtos().proto.relaycast.v1;
+}
