@@ -1,5 +1,6 @@
 /** The single `relaycast` binary: one subcommand per deployable part. */
 import { ConfigError, formatHelp, parseConfig, type Schema } from '../shared/config';
+import { VERSION } from '../shared/version';
 import { COORDINATOR_SCHEMA, checkCoordinatorConfig, type CoordinatorConfig } from '../coordinator/config';
 import { NODE_SCHEMA, checkNodeConfig, type NodeConfig } from '../node/config';
 import { RELAY_SCHEMA, checkRelayConfig, type RelayConfig } from '../relay/config';
@@ -65,7 +66,7 @@ export function main(argv: string[]): void {
     process.exit(name === undefined ? 2 : 0);
   }
   if (name === '--version') {
-    process.stdout.write(`${require('../../package.json').version as string}\n`);
+    process.stdout.write(`${VERSION}\n`);
     return;
   }
   const cmd = COMMANDS[name];

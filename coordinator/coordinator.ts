@@ -37,6 +37,8 @@ export class Coordinator {
   private readonly routes = new Map<RouteId, RouteSink>();
   private ticker: NodeJS.Timeout | undefined;
   private routeSeq = 0;
+  /** Counters for GetStatus and benchmarks. */
+  readonly stats = { livenessPackets: 0, relayBatches: 0, startedMs: 0 };
   private closed = false;
 
   private constructor(
@@ -45,7 +47,10 @@ export class Coordinator {
     private readonly store: KvStore,
     private readonly options: CoordinatorOptions,
     readonly log: Logger,
-  ) {}
+    readonly clock: Clock,
+  ) {
+    this.stats.startedMs = clock.monotonicMs();
+  }
 
   /** Load persisted state. The caller reports SERVING only after this resolves. */
   static async open(store: KvStore, clock: Clock, options: CoordinatorOptions, log: Logger): Promise<Coordinator> {
@@ -59,7 +64,7 @@ export class Coordinator {
     registry.load(records, revision, firstRetained);
     const hub = new WatchHub(store, options.watchBufferEventsMax, revision, () => registry.oldestRetainedRevision);
     log.info({ members: records.length, revision, live: records.filter((r) => r.state !== 'DOWN' && r.state !== 'LEFT').length }, 'registry loaded');
-    return new Coordinator(registry, hub, store, options, log);
+    return new Coordinator(registry, hub, store, options, log, clock);
   }
 
   start(): void {
@@ -86,8 +91,11 @@ export class Coordinator {
     void this.commit();
   }
 
-  get routeCount(): number {
-    return this.routes.size;
+  /** Open member-facing streams by kind. */
+  routeCounts(): { direct: number; relay: number } {
+    let relay = 0;
+    for (const route of this.routes.keys()) if (route.startsWith('relay:')) relay += 1;
+    return { direct: this.routes.size - relay, relay };
   }
 
   /**

@@ -11,10 +11,12 @@ import type { RelayLinkHandlers } from '../shared/generated/relaycast/v1/RelayLi
 import { Coordinator } from './coordinator';
 import type { CoordinatorConfig } from './config';
 import { membershipHandlers } from './membership-service';
+import { adminHandlers } from './admin-service';
+import type { AdminHandlers } from '../shared/generated/relaycast/v1/Admin';
 import { nodeSessionHandlers, relayLinkHandlers } from './session-service';
 import type { RegistryConfig } from './core/registry';
 
-export const COORDINATOR_SERVICES = ['relaycast.v1.Membership', 'relaycast.v1.NodeSession', 'relaycast.v1.RelayLink'];
+export const COORDINATOR_SERVICES = ['relaycast.v1.Admin', 'relaycast.v1.Membership', 'relaycast.v1.NodeSession', 'relaycast.v1.RelayLink'];
 
 export async function runCoordinator(config: CoordinatorConfig): Promise<void> {
   const log = createLogger('coordinator', config.logLevel);
@@ -29,9 +31,10 @@ export async function runCoordinator(config: CoordinatorConfig): Promise<void> {
   };
   const ops = createServer(COORDINATOR_SERVICES);
   let coordinator: Coordinator | undefined;
-  let handlers: { membership: MembershipHandlers; session: NodeSessionHandlers; link: RelayLinkHandlers } | undefined;
+  let handlers: { admin: AdminHandlers; membership: MembershipHandlers; session: NodeSessionHandlers; link: RelayLinkHandlers } | undefined;
   const why = 'coordinator is loading its state; retry shortly';
   const v1 = relaycastV1();
+  ops.server.addService(v1.Admin.service, deferredHandlers(v1.Admin.service, () => handlers?.admin, why));
   ops.server.addService(v1.Membership.service, deferredHandlers(v1.Membership.service, () => handlers?.membership, why));
   ops.server.addService(v1.NodeSession.service, deferredHandlers(v1.NodeSession.service, () => handlers?.session, why));
   ops.server.addService(v1.RelayLink.service, deferredHandlers(v1.RelayLink.service, () => handlers?.link, why));
@@ -46,6 +49,7 @@ export async function runCoordinator(config: CoordinatorConfig): Promise<void> {
     watchBufferEventsMax: config.watchBufferEventsMax,
   }, log);
   handlers = {
+    admin: adminHandlers(coordinator),
     membership: membershipHandlers(coordinator, registryConfig),
     session: nodeSessionHandlers(coordinator, registryConfig),
     link: relayLinkHandlers(coordinator, registryConfig),

@@ -89,6 +89,7 @@ export function nodeSessionHandlers(coordinator: Coordinator, config: RegistryCo
         }
         if (message.msg === 'liveness' && message.liveness) {
           const { seq, leaseEpoch } = message.liveness;
+          coordinator.stats.livenessPackets += 1;
           const result = registry.heartbeat(key, leaseEpoch, 0, route);
           void coordinator.commit().then(() => {
             if (result.ok) end({ message: { renewed: { seq, leaseEpoch } } });
@@ -180,6 +181,8 @@ export function relayLinkHandlers(coordinator: Coordinator, config: RegistryConf
         // The batch is the relay's own liveness.
         const self = registry.heartbeat(relayKey, relayEpoch, 0, linkRoute);
         if (!self.ok) return abort(codeNumber(self.error.code), `relay ${relayKey}: ${self.error.message}`);
+        coordinator.stats.relayBatches += 1;
+        coordinator.stats.livenessPackets += batch.liveness.length;
         const rejected: LeafRejection[] = [];
         for (const entry of batch.liveness) {
           const result = registry.heartbeat(entry.nodeKey, entry.leaseEpoch, entry.ageMs, linkRoute);

@@ -1,0 +1,16 @@
+// Original file: /work/main/proto/relaycast/v1/admin.proto
+
+
+export interface GetStatusRequest {
+  /**
+   * Empty: every cluster.
+   */
+  'clusterId'?: (string);
+}
+
+export interface GetStatusRequest__Output {
+  /**
+   * Empty: every cluster.
+   */
+  'clusterId': (string);
+}
