@@ -25,7 +25,7 @@ function generate(into) {
   // These options must match shared/proto.ts's loader options.
   execFileSync(process.execPath, [bin,
     '--grpcLib=@grpc/grpc-js', '--longs=Number', '--enums=String', '--defaults', '--oneofs',
-    '--includeComments', '-I', protoDir, '-O', into, ...listProtos(protoDir).sort()], { stdio: 'inherit' });
+    '--includeComments', '-I', protoDir, '-O', into, ...listProtos(path.join(protoDir, 'relaycast')).sort()], { stdio: 'inherit' });
 }
 
 function readTree(dir, base = dir, out = new Map()) {

@@ -6,7 +6,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { protoPath as healthProtoPath } from 'grpc-health-check';
 import type { ProtoGrpcType as AdminProto } from './generated/admin';
 import type { ProtoGrpcType as MembershipProto } from './generated/membership';
 import type { ProtoGrpcType as RelayProto } from './generated/relay';
@@ -45,10 +44,8 @@ let cached: { definition: protoLoader.PackageDefinition; proto: AllProtos } | un
 /** The package definition (also fed to server reflection) and the typed service constructors. */
 export function loadProtos(): { definition: protoLoader.PackageDefinition; proto: AllProtos } {
   if (cached === undefined) {
-    const definition = protoLoader.loadSync([...listProtos(path.join(PROTO_DIR, 'relaycast')), healthProtoPath], {
-      ...LOADER_OPTIONS,
-      includeDirs: [PROTO_DIR, path.dirname(healthProtoPath)],
-    });
+    // grpc.health.v1 comes from proto/grpc (see the note in that file).
+    const definition = protoLoader.loadSync(listProtos(PROTO_DIR), { ...LOADER_OPTIONS, includeDirs: [PROTO_DIR] });
     cached = { definition, proto: grpc.loadPackageDefinition(definition) as unknown as AllProtos };
   }
   return cached;

@@ -448,6 +448,33 @@ describe('Registry: relay grace', () => {
     expect(registry.relayOf('c/n1')).toBe('r2');
   });
 
+  // BUG (registry.ts touch/forget): when a relay is declared DOWN, forget() drops its
+  // leaf index, and touch() returns early when a leaf keeps using the same route, so
+  // leaves still carried on `relay:<key>` are never indexed again. When the restarted
+  // relay dies, they get no grace and are declared DOWN after plain downAfterMs.
+  it.fails('still grants grace to the leaves of a relay that was DOWN and re-registered on the same route', () => {
+    const { clock, registry } = setup();
+    register(registry, 'r1', RELAY_ROUTE, 'RELAY');
+    register(registry, 'n1', RELAY_ROUTE);
+    registry.takeEffects();
+
+    const seen = tickEveryMs(clock, registry, 12_000, (now) => {
+      if (now === 2500) {
+        // A new relay instance takes over the id once the old one is DOWN; n1 comes back through it.
+        expect(expectOk(registry.attach('RELAY', input('r1', { instanceId: 'r1-instance-2' }), 0, RELAY_ROUTE)).epoch).toBe(2);
+        expectOk(registry.attach('NODE', input('n1'), 1, RELAY_ROUTE));
+      } else if (now > 2500 && now <= 4000 && now % 100 === 0) {
+        expectOk(registry.heartbeat('c/r1', 2, 0, RELAY_ROUTE));
+        expectOk(registry.heartbeat('c/n1', 1, 0, RELAY_ROUTE));
+      }
+      // From 4000 on, the new relay is silent too (and n1 with it).
+    });
+
+    expect(downAt(seen, 'c/r1')).toBe(2000);
+    expect(seen.find((e) => e.type === 'SUSPECT' && e.key === 'c/r1' && e.atMs > 4000)?.atMs).toBe(5000);
+    expect(downAt(seen, 'c/n1')).toBeGreaterThanOrEqual(5000 + CONFIG.relayGraceMs);
+  });
+
   it('routeClosed on a relay route grants its leaves the relay grace', () => {
     const { clock, registry } = setup();
     register(registry, 'r1', RELAY_ROUTE, 'RELAY');

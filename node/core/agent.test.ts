@@ -265,7 +265,12 @@ describe('AgentCore: failover and backoff', () => {
 
     agent.onStreamEnded(UNAVAILABLE, 'a down');
     agent.onStreamEnded(UNAVAILABLE, 'b down');
-    expect(take().commands.filter((c) => c.kind === 'connect').map((c) => c.kind === 'connect' && c.endpoint)).toEqual([RELAY_B, COORDINATOR]);
+    expect(take().commands).toEqual([
+      { kind: 'disconnect', reason: 'a down' },
+      { kind: 'connect', endpoint: RELAY_B, leaseEpoch: 0 },
+      { kind: 'disconnect', reason: 'b down' },
+      { kind: 'connect', endpoint: COORDINATOR, leaseEpoch: 0 },
+    ]);
 
     agent.onStreamEnded(UNAVAILABLE, 'coordinator down');
     const backingOff = take();

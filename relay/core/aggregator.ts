@@ -6,7 +6,8 @@
  * Acks coming back are turned into per-leaf renewals and deliveries.
  *
  * Everything is bounded: one table entry per leaf (leavesMax), one pending
- * control message per leaf, batchEntriesMax entries per batch and
+ * control message per leaf, batchEntriesMax entries per batch (detached
+ * keys, control messages and liveness together) and
  * batchesInFlightMax unacknowledged batches.
  */
 import { assert } from '../../shared/errors';
@@ -52,6 +53,8 @@ interface Leaf {
 
 interface InFlight {
   liveness: Array<{ key: string; sessionId: SessionId; seq: number; epoch: number }>;
+  /** Which session each forwarded control message came from: replies go only to it. */
+  control: Map<string, SessionId>;
 }
 
 export class Aggregator {
@@ -129,13 +132,16 @@ export class Aggregator {
     if (this.detached.size < this.config.leavesMax) this.detached.add(key);
   }
 
-  /** The upstream link is (re-)established: re-announce every known leaf. */
+  /**
+   * The upstream link is (re-)established: re-announce every known leaf,
+   * including those whose attach was in flight on the lost link.
+   */
   onUpstreamReady(): void {
     this.upstreamReady = true;
     this.inFlight.clear();
     const now = this.clock.monotonicMs();
     for (const leaf of this.leaves.values()) {
-      if (!leaf.welcomed || this.control.has(leaf.key)) continue;
+      if (this.control.has(leaf.key)) continue;
       this.control.set(leaf.key, { message: { msg: 'attach', attach: { ...leaf.attach, leaseEpoch: leaf.epoch } }, atMs: now });
     }
   }
@@ -150,23 +156,28 @@ export class Aggregator {
     if (!this.upstreamReady || this.inFlight.size >= this.config.batchesInFlightMax) return undefined;
     const now = this.clock.monotonicMs();
     const room = this.config.batchEntriesMax;
+    const detached: string[] = [];
+    for (const key of this.detached) {
+      if (detached.length >= room) break;
+      detached.push(key);
+      this.detached.delete(key);
+    }
+    const flight: InFlight = { liveness: [], control: new Map() };
     const messages: LeafMessage[] = [];
     for (const [key, pending] of this.control) {
-      if (messages.length >= room) break;
+      if (detached.length + messages.length >= room) break;
       messages.push({ nodeKey: key, message: pending.message, ageMs: Math.max(0, Math.round(now - pending.atMs)) });
+      flight.control.set(key, this.leaves.get(key)!.sessionId);
       this.control.delete(key);
     }
-    const flight: InFlight = { liveness: [] };
     const liveness: LeafLiveness[] = [];
     for (const key of this.dirty) {
-      if (messages.length + liveness.length >= room) break;
+      if (detached.length + messages.length + liveness.length >= room) break;
       this.dirty.delete(key);
       const leaf = this.leaves.get(key)!;
       liveness.push({ nodeKey: key, leaseEpoch: leaf.epoch, seq: leaf.seq, ageMs: Math.max(0, Math.round(now - leaf.lastPacketMs)) });
       flight.liveness.push({ key, sessionId: leaf.sessionId, seq: leaf.seq, epoch: leaf.epoch });
     }
-    const detached = [...this.detached];
-    this.detached.clear();
     const batchId = this.nextBatchId++;
     this.inFlight.set(batchId, flight);
     return { batchId, liveness, messages, detached };
@@ -190,6 +201,9 @@ export class Aggregator {
     for (const delivery of ack.deliveries) {
       const leaf = this.leaves.get(delivery.nodeKey);
       if (leaf === undefined) continue;
+      // A reply to a control message from a session that has since been replaced is stale.
+      const origin = flight?.control.get(delivery.nodeKey);
+      if (origin !== undefined && origin !== leaf.sessionId) continue;
       const message = delivery.message;
       if (message?.msg === 'welcome' && message.welcome?.registration) {
         leaf.welcomed = true;
@@ -215,6 +229,7 @@ export class Aggregator {
       this.close(existing.sessionId, ABORTED, 'superseded by a newer session of the same node on this relay');
     }
     this.keyBySession.set(sessionId, key);
+    this.detached.delete(key);
     this.leaves.set(key, { key, sessionId, attach, epoch: attach.leaseEpoch, welcomed: false, lastPacketMs: now, seq: 0 });
     this.dirty.delete(key);
     this.control.delete(key);
