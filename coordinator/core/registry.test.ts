@@ -452,7 +452,7 @@ describe('Registry: relay grace', () => {
   // leaf index, and touch() returns early when a leaf keeps using the same route, so
   // leaves still carried on `relay:<key>` are never indexed again. When the restarted
   // relay dies, they get no grace and are declared DOWN after plain downAfterMs.
-  it.fails('still grants grace to the leaves of a relay that was DOWN and re-registered on the same route', () => {
+  it('still grants grace to the leaves of a relay that was DOWN and re-registered on the same route', () => {
     const { clock, registry } = setup();
     register(registry, 'r1', RELAY_ROUTE, 'RELAY');
     register(registry, 'n1', RELAY_ROUTE);

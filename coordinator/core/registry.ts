@@ -114,6 +114,8 @@ export class Registry {
   private readonly liveness = new Map<string, Liveness>();
   /** relay route → keys of the leaves it last carried. */
   private readonly leavesByRelay = new Map<RouteId, Set<string>>();
+  /** Keys of live relays (a small set, judged first on every tick). */
+  private readonly relayKeys = new Set<string>();
   private revision = 0;
   private firstRetainedRevision = 1;
   private effects: Effects = { persist: [], events: [], send: [] };
@@ -134,6 +136,7 @@ export class Registry {
       this.members.set(record.key, record);
       if (isLive(record.state)) {
         this.liveness.set(record.key, { lastSeenMs: now, graceUntilMs: now + this.config.restartGraceMs, route: undefined });
+        if (record.kind === 'RELAY') this.relayKeys.add(record.key);
       }
     }
     this.revision = revision;
@@ -256,7 +259,7 @@ export class Registry {
       return fail('ABORTED', `${key}: superseded by a newer session`);
     }
     const now = this.clock.monotonicMs();
-    this.touch(key, now - ageMs, route);
+    this.touch(key, now - Math.max(0, ageMs), route);
     if (record.state === 'SUSPECT') this.transition(record, 'ALIVE', 'RECOVERED', 'liveness resumed');
     return ok(true);
   }
@@ -291,23 +294,36 @@ export class Registry {
     for (const live of this.liveness.values()) if (live.route === route) live.route = undefined;
   }
 
-  /** Advance failure detection to the current time. */
+  /**
+   * Advance failure detection to the current time. Relays are judged first,
+   * so that the leaves of a relay that just went quiet get their grace
+   * before they are judged themselves.
+   */
   tick(): void {
     const now = this.clock.monotonicMs();
-    const { suspectAfterMs, downAfterMs } = this.config;
+    for (const key of this.relayKeys) {
+      const live = this.liveness.get(key);
+      if (live !== undefined) this.judge(key, live, now);
+    }
     for (const [key, live] of this.liveness) {
-      const silentMs = now - live.lastSeenMs;
-      if (silentMs < suspectAfterMs || now < live.graceUntilMs) continue;
-      const record = this.members.get(key);
-      assert(record !== undefined && isLive(record.state), `liveness tracked only for live members (${key})`);
-      if (silentMs >= downAfterMs) {
-        if (record.kind === 'RELAY') this.graceLeaves(relayRoute(record.key), now);
-        this.transition(record, 'DOWN', 'DOWN', `no liveness for ${Math.round(silentMs)} ms`);
-        this.forget(key);
-      } else if (record.state === 'ALIVE') {
-        if (record.kind === 'RELAY') this.graceLeaves(relayRoute(record.key), now);
-        this.transition(record, 'SUSPECT', 'SUSPECT', `no liveness for ${Math.round(silentMs)} ms`);
-      }
+      if (!this.relayKeys.has(key)) this.judge(key, live, now);
+    }
+  }
+
+  private judge(key: string, live: Liveness, now: number): void {
+    const { suspectAfterMs, downAfterMs } = this.config;
+    const silentMs = now - live.lastSeenMs;
+    if (silentMs < suspectAfterMs || now < live.graceUntilMs) return;
+    const record = this.members.get(key);
+    assert(record !== undefined && isLive(record.state), `liveness tracked only for live members (${key})`);
+    if (silentMs >= downAfterMs) {
+      // A coarse tick may skip SUSPECT: the leaves still get their grace.
+      if (record.kind === 'RELAY' && record.state === 'ALIVE') this.graceLeaves(relayRoute(record.key), now);
+      this.transition(record, 'DOWN', 'DOWN', `no liveness for ${Math.round(silentMs)} ms`);
+      this.forget(key);
+    } else if (record.state === 'ALIVE') {
+      if (record.kind === 'RELAY') this.graceLeaves(relayRoute(record.key), now);
+      this.transition(record, 'SUSPECT', 'SUSPECT', `no liveness for ${Math.round(silentMs)} ms`);
     }
   }
 
@@ -316,21 +332,22 @@ export class Registry {
     const previous = live?.route;
     if (live === undefined) {
       this.liveness.set(key, { lastSeenMs: seenMs, graceUntilMs: 0, route });
+      if (this.members.get(key)?.kind === 'RELAY') this.relayKeys.add(key);
     } else {
       if (seenMs > live.lastSeenMs) live.lastSeenMs = seenMs;
       live.route = route;
     }
-    if (previous === route) return;
-    if (previous !== undefined) {
-      this.unindexLeaf(previous, key);
-      // One live session per member: the newer wins, the older is closed.
-      this.effects.send.push({ route: previous, key, message: { kind: 'close', code: 'ABORTED', reason: `superseded by a newer session via ${describeRoute(route)}` } });
-    }
+    // Index on every packet, not only on a route change: a relay that came
+    // back on the same route starts with an empty index.
     if (route.startsWith('relay:') && this.members.get(key)?.kind === 'NODE') {
       let leaves = this.leavesByRelay.get(route);
       if (leaves === undefined) this.leavesByRelay.set(route, (leaves = new Set()));
       leaves.add(key);
     }
+    if (previous === route || previous === undefined) return;
+    this.unindexLeaf(previous, key);
+    // One live session per member: the newer wins, the older is closed.
+    this.effects.send.push({ route: previous, key, message: { kind: 'close', code: 'ABORTED', reason: `superseded by a newer session via ${describeRoute(route)}` } });
   }
 
   private unindexLeaf(route: RouteId, key: string): void {
@@ -351,8 +368,7 @@ export class Registry {
     const live = this.liveness.get(key);
     if (live?.route !== undefined) this.unindexLeaf(live.route, key);
     this.liveness.delete(key);
-    const record = this.members.get(key);
-    if (record?.kind === 'RELAY') this.leavesByRelay.delete(relayRoute(record.key));
+    this.relayKeys.delete(key);
   }
 
   private transition(record: MemberRecord, state: MemberState, type: EventTypeName, reason: string): void {

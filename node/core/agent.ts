@@ -163,8 +163,10 @@ export class AgentCore {
         this.events.push({ kind: 'fatal', reason: message });
         return this.halt(message);
       case CODE.FAILED_PRECONDITION:
-        // The lease is gone (DOWN, stale epoch): register anew on the same endpoint.
-        if (this.epoch !== 0) this.loseLease(message);
+        // The lease is gone (DOWN, stale epoch): register anew on the same
+        // endpoint. Refused even without a lease: back off instead of spinning.
+        if (this.epoch === 0) return this.failEndpoint(message, true);
+        this.loseLease(message);
         return this.connect();
       case CODE.ALREADY_EXISTS:
         // Another instance holds this identity; wait and retry, it may leave.
@@ -225,7 +227,7 @@ export class AgentCore {
     if (serving === this.wasServing) return;
     this.wasServing = serving;
     if (serving) this.events.push({ kind: 'unfenced', epoch: this.epoch });
-    else this.events.push({ kind: 'fenced', reason: this.epoch === 0 ? 'lease lost' : 'lease expired without renewal' });
+    else this.events.push({ kind: 'fenced', reason: this.phase === 'stopped' ? 'stopped' : this.epoch === 0 ? 'lease lost' : 'lease expired without renewal' });
   }
 
   private loseLease(reason: string): void {
