@@ -165,8 +165,8 @@ export class AgentCore {
       case CODE.FAILED_PRECONDITION:
         // The lease is gone (DOWN, stale epoch): register anew on the same
         // endpoint. Refused even without a lease: back off instead of spinning.
-        if (this.epoch === 0) return this.failEndpoint(message, true);
-        this.loseLease(message);
+        if (this.phase === 'connecting' && this.epoch === 0) return this.failEndpoint(message, true);
+        if (this.epoch !== 0) this.loseLease(message);
         return this.connect();
       case CODE.ALREADY_EXISTS:
         // Another instance holds this identity; wait and retry, it may leave.
