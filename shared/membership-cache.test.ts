@@ -300,10 +300,14 @@ describe('MembershipCache protocol', () => {
 
     const failing = new FakeClient(() => new Error('14 UNAVAILABLE'));
     const pending = new MembershipCache({ client: failing.asClient(), clusterId: 'c1', backoffMinMs: 1, backoffMaxMs: 2 });
-    const started = pending.start();
-    await until(() => failing.lists.length >= 2, 'a retried list');
-    pending.close();
-    await expect(started).rejects.toThrow(/closed/);
+    try {
+      const started = pending.start();
+      await until(() => failing.lists.length >= 2, 'a retried list');
+      pending.close();
+      await expect(started).rejects.toThrow(/closed/);
+    } finally {
+      pending.close();
+    }
   });
 
   it('rejects bad options', () => {
