@@ -124,6 +124,14 @@ export class LocalCluster {
     return managed;
   }
 
+  /** Runs a Node script (e.g. a benchmark helper) under the same tracking. */
+  spawnScript(name: string, script: string, args: string[]): ManagedProcess {
+    const child = spawn(process.execPath, [script, ...args], { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const managed = new ManagedProcess(name, child);
+    this.processes.push(managed);
+    return managed;
+  }
+
   async startCoordinator(extra: string[] = [], name = 'coordinator', dataDir = path.join(this.dir, 'coordinator')): Promise<{ proc: ManagedProcess; address: string }> {
     const proc = this.spawn(name, ['coordinator', '--listen', '127.0.0.1:0', '--data-dir', dataDir, ...extra]);
     return { proc, address: (await proc.ready()).address };

@@ -260,16 +260,17 @@ export class MembershipCache extends EventEmitter<MembershipCacheEvents> {
       return;
     }
     if (this.closed) return;
-    this.replace(listed.members, listed.revision);
+    const changes = this.replace(listed.members, listed.revision);
     this.openWatch(listed.revision);
     this.timer = setTimeout(() => void this.sync(), this.refreshIntervalMs);
     this.settleStart?.resolve();
     this.settleStart = undefined;
+    // Listeners run last, so one that throws cannot leave the loop half set up.
+    for (const change of changes) this.emit('change', change);
     this.emit('sync', { revision: listed.revision, members: this.members.size });
   }
 
   private failed(err: Error): void {
-    this.emit('warning', err);
     if (this.closed) return;
     // A watch that stayed up for a while counts as a success: start the back-off over.
     if (this.watchOpenedAtMs !== 0 && performance.now() - this.watchOpenedAtMs >= this.backoffMaxMs) this.failures = 0;
@@ -278,6 +279,7 @@ export class MembershipCache extends EventEmitter<MembershipCacheEvents> {
     this.clearTimer();
     const delay = backoffDelayMs(this.failures++, this.backoffMinMs, this.backoffMaxMs, this.random);
     this.timer = setTimeout(() => void this.sync(), delay);
+    this.emit('warning', err);
   }
 
   /** Every page; the revision is the first page's (each later page is at least as new). */
@@ -361,8 +363,8 @@ export class MembershipCache extends EventEmitter<MembershipCacheEvents> {
     this.emit('change', { type: event.type, member, previous, revision: event.revision, source: 'watch', reason: event.reason });
   }
 
-  /** Replaces the table with a full list and emits the differences. */
-  private replace(listed: Member__Output[], revision: number): void {
+  /** Replaces the table with a full list; returns the differences to emit. */
+  private replace(listed: Member__Output[], revision: number): MembershipChange[] {
     const previousTable = new Map(this.members);
     const changes: MembershipChange[] = [];
     this.members.clear();
@@ -379,7 +381,7 @@ export class MembershipCache extends EventEmitter<MembershipCacheEvents> {
     }
     this.currentRevision = revision;
     this.invalidate();
-    for (const change of changes) this.emit('change', change);
+    return changes;
   }
 
   private invalidate(): void {

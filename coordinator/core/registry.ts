@@ -102,8 +102,17 @@ export function eventKey(revision: number): string {
   return KEY_EVENT + String(revision).padStart(16, '0');
 }
 
+/**
+ * A packet's age (time spent at a relay) counts at most this much. Bounding
+ * it lets the failure detector stop scanning at the first recently touched
+ * member (see tick()).
+ */
+export const PACKET_AGE_MAX_MS = 1000;
+
 interface Liveness {
   lastSeenMs: number;
+  /** When the coordinator last heard of the member; the liveness map is ordered by it. */
+  touchedMs: number;
   /** Not DOWN (or SUSPECT) before this time: relay loss or coordinator restart grace. */
   graceUntilMs: number;
   route: RouteId | undefined;
@@ -135,7 +144,7 @@ export class Registry {
     for (const record of records) {
       this.members.set(record.key, record);
       if (isLive(record.state)) {
-        this.liveness.set(record.key, { lastSeenMs: now, graceUntilMs: now + this.config.restartGraceMs, route: undefined });
+        this.liveness.set(record.key, { lastSeenMs: now, touchedMs: now, graceUntilMs: now + this.config.restartGraceMs, route: undefined });
         if (record.kind === 'RELAY') this.relayKeys.add(record.key);
       }
     }
@@ -259,7 +268,7 @@ export class Registry {
       return fail('ABORTED', `${key}: superseded by a newer session`);
     }
     const now = this.clock.monotonicMs();
-    this.touch(key, now - Math.max(0, ageMs), route);
+    this.touch(key, now - Math.min(PACKET_AGE_MAX_MS, Math.max(0, ageMs)), route);
     if (record.state === 'SUSPECT') this.transition(record, 'ALIVE', 'RECOVERED', 'liveness resumed');
     return ok(true);
   }
@@ -305,7 +314,11 @@ export class Registry {
       const live = this.liveness.get(key);
       if (live !== undefined) this.judge(key, live, now);
     }
+    // Ordered by touchedMs, and lastSeenMs >= touchedMs - PACKET_AGE_MAX_MS:
+    // once an entry was touched this recently, it and all after it are fine.
+    const horizon = now - (this.config.suspectAfterMs - PACKET_AGE_MAX_MS);
     for (const [key, live] of this.liveness) {
+      if (live.touchedMs > horizon) break;
       if (!this.relayKeys.has(key)) this.judge(key, live, now);
     }
   }
@@ -330,12 +343,18 @@ export class Registry {
   private touch(key: string, seenMs: number, route: RouteId): void {
     const live = this.liveness.get(key);
     const previous = live?.route;
+    const now = this.clock.monotonicMs();
     if (live === undefined) {
-      this.liveness.set(key, { lastSeenMs: seenMs, graceUntilMs: 0, route });
+      this.liveness.set(key, { lastSeenMs: seenMs, touchedMs: now, graceUntilMs: 0, route });
       if (this.members.get(key)?.kind === 'RELAY') this.relayKeys.add(key);
     } else {
       if (seenMs > live.lastSeenMs) live.lastSeenMs = seenMs;
       live.route = route;
+      live.touchedMs = now;
+      // Re-insert: Map iteration order is insertion order, so the map stays
+      // ordered by touchedMs and tick() only visits the silent front.
+      this.liveness.delete(key);
+      this.liveness.set(key, live);
     }
     // Index on every packet, not only on a route change: a relay that came
     // back on the same route starts with an empty index.
