@@ -13,7 +13,7 @@ import { LocalCluster, type ManagedProcess } from '../shared/local-cluster';
 import { adminClient, unary } from '../shared/client';
 import { machine, processCpuMs, processRssMb, writeResult } from './measure';
 
-const SIZES = (process.env.HEARTBEAT_BENCH_SIZES ?? '1000,10000,50000,100000').split(',').map(Number);
+const SIZES = (process.env.HEARTBEAT_BENCH_SIZES ?? '1000,5000,10000,50000,100000').split(',').map(Number);
 const WINDOW_MS = Number(process.env.HEARTBEAT_BENCH_WINDOW_MS ?? 10_000);
 const LEAVES_PER_SIM = 25_000;
 const LEAVES_PER_RELAY = 25_000;

@@ -70,7 +70,7 @@ export class Coordinator {
   start(): void {
     this.ticker = setInterval(() => {
       this.registry.tick();
-      void this.commit();
+      if (this.registry.takeEffectsPending()) void this.commit();
     }, this.options.failureCheckIntervalMs);
   }
 
