@@ -26,7 +26,7 @@ function attachMsg(nodeId: string, leaseEpoch = 0, instanceId = `i-${nodeId}`): 
 }
 
 function livenessMsg(seq: number, leaseEpoch: number): NodeMessage__Output {
-  return { msg: 'liveness', liveness: { seq, leaseEpoch } };
+  return { msg: 'liveness', liveness: { seq, leaseEpoch, progress: [] } };
 }
 
 function leaveMsg(leaseEpoch: number): NodeMessage__Output {

@@ -29,6 +29,9 @@ import type { RelayLinkClient as _relaycast_v1_RelayLinkClient, RelayLinkDefinit
 import type { RelayUp as _relaycast_v1_RelayUp, RelayUp__Output as _relaycast_v1_RelayUp__Output } from './relaycast/v1/RelayUp';
 import type { RelayWelcome as _relaycast_v1_RelayWelcome, RelayWelcome__Output as _relaycast_v1_RelayWelcome__Output } from './relaycast/v1/RelayWelcome';
 import type { SessionMessage as _relaycast_v1_SessionMessage, SessionMessage__Output as _relaycast_v1_SessionMessage__Output } from './relaycast/v1/SessionMessage';
+import type { ShardOrder as _relaycast_v1_ShardOrder, ShardOrder__Output as _relaycast_v1_ShardOrder__Output } from './relaycast/v1/ShardOrder';
+import type { ShardProgress as _relaycast_v1_ShardProgress, ShardProgress__Output as _relaycast_v1_ShardProgress__Output } from './relaycast/v1/ShardProgress';
+import type { ShardRevoke as _relaycast_v1_ShardRevoke, ShardRevoke__Output as _relaycast_v1_ShardRevoke__Output } from './relaycast/v1/ShardRevoke';
 import type { WatchEvent as _relaycast_v1_WatchEvent, WatchEvent__Output as _relaycast_v1_WatchEvent__Output } from './relaycast/v1/WatchEvent';
 import type { WatchRequest as _relaycast_v1_WatchRequest, WatchRequest__Output as _relaycast_v1_WatchRequest__Output } from './relaycast/v1/WatchRequest';
 import type { Welcome as _relaycast_v1_Welcome, Welcome__Output as _relaycast_v1_Welcome__Output } from './relaycast/v1/Welcome';
@@ -83,6 +86,9 @@ export interface ProtoGrpcType {
       RelayUp: MessageTypeDefinition<_relaycast_v1_RelayUp, _relaycast_v1_RelayUp__Output>
       RelayWelcome: MessageTypeDefinition<_relaycast_v1_RelayWelcome, _relaycast_v1_RelayWelcome__Output>
       SessionMessage: MessageTypeDefinition<_relaycast_v1_SessionMessage, _relaycast_v1_SessionMessage__Output>
+      ShardOrder: MessageTypeDefinition<_relaycast_v1_ShardOrder, _relaycast_v1_ShardOrder__Output>
+      ShardProgress: MessageTypeDefinition<_relaycast_v1_ShardProgress, _relaycast_v1_ShardProgress__Output>
+      ShardRevoke: MessageTypeDefinition<_relaycast_v1_ShardRevoke, _relaycast_v1_ShardRevoke__Output>
       WatchEvent: MessageTypeDefinition<_relaycast_v1_WatchEvent, _relaycast_v1_WatchEvent__Output>
       WatchRequest: MessageTypeDefinition<_relaycast_v1_WatchRequest, _relaycast_v1_WatchRequest__Output>
       Welcome: MessageTypeDefinition<_relaycast_v1_Welcome, _relaycast_v1_Welcome__Output>

@@ -18,6 +18,9 @@ import type { NodeSessionClient as _relaycast_v1_NodeSessionClient, NodeSessionD
 import type { RegisterRequest as _relaycast_v1_RegisterRequest, RegisterRequest__Output as _relaycast_v1_RegisterRequest__Output } from './relaycast/v1/RegisterRequest';
 import type { RegisterResponse as _relaycast_v1_RegisterResponse, RegisterResponse__Output as _relaycast_v1_RegisterResponse__Output } from './relaycast/v1/RegisterResponse';
 import type { SessionMessage as _relaycast_v1_SessionMessage, SessionMessage__Output as _relaycast_v1_SessionMessage__Output } from './relaycast/v1/SessionMessage';
+import type { ShardOrder as _relaycast_v1_ShardOrder, ShardOrder__Output as _relaycast_v1_ShardOrder__Output } from './relaycast/v1/ShardOrder';
+import type { ShardProgress as _relaycast_v1_ShardProgress, ShardProgress__Output as _relaycast_v1_ShardProgress__Output } from './relaycast/v1/ShardProgress';
+import type { ShardRevoke as _relaycast_v1_ShardRevoke, ShardRevoke__Output as _relaycast_v1_ShardRevoke__Output } from './relaycast/v1/ShardRevoke';
 import type { WatchEvent as _relaycast_v1_WatchEvent, WatchEvent__Output as _relaycast_v1_WatchEvent__Output } from './relaycast/v1/WatchEvent';
 import type { WatchRequest as _relaycast_v1_WatchRequest, WatchRequest__Output as _relaycast_v1_WatchRequest__Output } from './relaycast/v1/WatchRequest';
 import type { Welcome as _relaycast_v1_Welcome, Welcome__Output as _relaycast_v1_Welcome__Output } from './relaycast/v1/Welcome';
@@ -57,6 +60,9 @@ export interface ProtoGrpcType {
       RegisterRequest: MessageTypeDefinition<_relaycast_v1_RegisterRequest, _relaycast_v1_RegisterRequest__Output>
       RegisterResponse: MessageTypeDefinition<_relaycast_v1_RegisterResponse, _relaycast_v1_RegisterResponse__Output>
       SessionMessage: MessageTypeDefinition<_relaycast_v1_SessionMessage, _relaycast_v1_SessionMessage__Output>
+      ShardOrder: MessageTypeDefinition<_relaycast_v1_ShardOrder, _relaycast_v1_ShardOrder__Output>
+      ShardProgress: MessageTypeDefinition<_relaycast_v1_ShardProgress, _relaycast_v1_ShardProgress__Output>
+      ShardRevoke: MessageTypeDefinition<_relaycast_v1_ShardRevoke, _relaycast_v1_ShardRevoke__Output>
       WatchEvent: MessageTypeDefinition<_relaycast_v1_WatchEvent, _relaycast_v1_WatchEvent__Output>
       WatchRequest: MessageTypeDefinition<_relaycast_v1_WatchRequest, _relaycast_v1_WatchRequest__Output>
       Welcome: MessageTypeDefinition<_relaycast_v1_Welcome, _relaycast_v1_Welcome__Output>

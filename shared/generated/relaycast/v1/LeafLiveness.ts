@@ -1,5 +1,6 @@
 // Original file: /work/main/proto/relaycast/v1/relay.proto
 
+import type { ShardProgress as _relaycast_v1_ShardProgress, ShardProgress__Output as _relaycast_v1_ShardProgress__Output } from '../../relaycast/v1/ShardProgress';
 import type { Long } from '@grpc/proto-loader';
 
 export interface LeafLiveness {
@@ -10,6 +11,10 @@ export interface LeafLiveness {
    * How long ago, on the relay's own clock, the packet arrived.
    */
   'ageMs'?: (number);
+  /**
+   * The shard progress the latest packet carried.
+   */
+  'progress'?: (_relaycast_v1_ShardProgress)[];
 }
 
 export interface LeafLiveness__Output {
@@ -20,4 +25,8 @@ export interface LeafLiveness__Output {
    * How long ago, on the relay's own clock, the packet arrived.
    */
   'ageMs': (number);
+  /**
+   * The shard progress the latest packet carried.
+   */
+  'progress': (_relaycast_v1_ShardProgress__Output)[];
 }

@@ -1,5 +1,6 @@
 // Original file: /work/main/proto/relaycast/v1/session.proto
 
+import type { ShardProgress as _relaycast_v1_ShardProgress, ShardProgress__Output as _relaycast_v1_ShardProgress__Output } from '../../relaycast/v1/ShardProgress';
 import type { Long } from '@grpc/proto-loader';
 
 export interface Liveness {
@@ -8,6 +9,11 @@ export interface Liveness {
    */
   'seq'?: (number | string | Long);
   'leaseEpoch'?: (number | string | Long);
+  /**
+   * Latest progress of every shard the node holds (cumulative, so only the
+   * newest report matters).
+   */
+  'progress'?: (_relaycast_v1_ShardProgress)[];
 }
 
 export interface Liveness__Output {
@@ -16,4 +22,9 @@ export interface Liveness__Output {
    */
   'seq': (number);
   'leaseEpoch': (number);
+  /**
+   * Latest progress of every shard the node holds (cumulative, so only the
+   * newest report matters).
+   */
+  'progress': (_relaycast_v1_ShardProgress__Output)[];
 }

@@ -1,0 +1,10 @@
+// Original file: /work/main/proto/relaycast/gateway/v1/simulator.proto
+
+
+export interface GetDeliveredRequest {
+  'idempotencyKeys'?: (string)[];
+}
+
+export interface GetDeliveredRequest__Output {
+  'idempotencyKeys': (string)[];
+}

@@ -1,0 +1,8 @@
+// Original file: /work/main/proto/relaycast/gateway/v1/simulator.proto
+
+
+export interface GetStatsRequest {
+}
+
+export interface GetStatsRequest__Output {
+}

@@ -1,0 +1,10 @@
+// Original file: /work/main/proto/relaycast/gateway/v1/gateway.proto
+
+
+export interface PresenceRequest {
+  'recipientIds'?: (string)[];
+}
+
+export interface PresenceRequest__Output {
+  'recipientIds': (string)[];
+}

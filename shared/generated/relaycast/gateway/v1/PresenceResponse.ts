@@ -1,0 +1,10 @@
+// Original file: /work/main/proto/relaycast/gateway/v1/gateway.proto
+
+
+export interface PresenceResponse {
+  'reachable'?: (boolean)[];
+}
+
+export interface PresenceResponse__Output {
+  'reachable': (boolean)[];
+}

@@ -1,0 +1,8 @@
+// Original file: /work/main/proto/relaycast/gateway/v1/simulator.proto
+
+
+export interface ResetRequest {
+}
+
+export interface ResetRequest__Output {
+}

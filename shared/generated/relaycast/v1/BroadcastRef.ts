@@ -1,0 +1,10 @@
+// Original file: /work/main/proto/relaycast/v1/broadcasts.proto
+
+
+export interface BroadcastRef {
+  'broadcastId'?: (string);
+}
+
+export interface BroadcastRef__Output {
+  'broadcastId': (string);
+}

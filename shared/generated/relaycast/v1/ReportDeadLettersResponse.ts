@@ -1,0 +1,8 @@
+// Original file: /work/main/proto/relaycast/v1/broadcasts.proto
+
+
+export interface ReportDeadLettersResponse {
+}
+
+export interface ReportDeadLettersResponse__Output {
+}

@@ -1,0 +1,45 @@
+// Original file: /work/main/proto/relaycast/v1/session.proto
+
+import type { Long } from '@grpc/proto-loader';
+
+/**
+ * Work: deliver sequences [start, end) of a broadcast, from `start`.
+ */
+export interface ShardOrder {
+  'broadcastId'?: (string);
+  'shardId'?: (number);
+  'epoch'?: (number | string | Long);
+  'start'?: (number | string | Long);
+  'end'?: (number | string | Long);
+  'template'?: (string);
+  'onlyReachable'?: (boolean);
+  /**
+   * This node's share of the broadcast's rate limit (0: unlimited).
+   */
+  'rateLimitPerS'?: (number);
+  /**
+   * Where to read the audience (ShardData), as the coordinator sees itself.
+   */
+  'dataAddress'?: (string);
+}
+
+/**
+ * Work: deliver sequences [start, end) of a broadcast, from `start`.
+ */
+export interface ShardOrder__Output {
+  'broadcastId': (string);
+  'shardId': (number);
+  'epoch': (number);
+  'start': (number);
+  'end': (number);
+  'template': (string);
+  'onlyReachable': (boolean);
+  /**
+   * This node's share of the broadcast's rate limit (0: unlimited).
+   */
+  'rateLimitPerS': (number);
+  /**
+   * Where to read the audience (ShardData), as the coordinator sees itself.
+   */
+  'dataAddress': (string);
+}

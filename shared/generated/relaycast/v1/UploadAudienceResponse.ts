@@ -1,0 +1,13 @@
+// Original file: /work/main/proto/relaycast/v1/broadcasts.proto
+
+import type { Long } from '@grpc/proto-loader';
+
+export interface UploadAudienceResponse {
+  'uploadId'?: (string);
+  'recipients'?: (number | string | Long);
+}
+
+export interface UploadAudienceResponse__Output {
+  'uploadId': (string);
+  'recipients': (number);
+}
