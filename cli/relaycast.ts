@@ -5,6 +5,7 @@ import { COORDINATOR_SCHEMA, checkCoordinatorConfig, type CoordinatorConfig } fr
 import { NODE_SCHEMA, checkNodeConfig, type NodeConfig } from '../node/config';
 import { RELAY_SCHEMA, checkRelayConfig, type RelayConfig } from '../relay/config';
 import { DEMO_SCHEMA, checkDemoConfig, type DemoConfig } from './demo-config';
+import { GATEWAY_SIM_SCHEMA, checkGatewaySimConfig, type GatewaySimConfig } from '../gateway/config';
 
 interface Command {
   summary: string;
@@ -46,6 +47,11 @@ export const COMMANDS: Record<string, Command> = {
     'relaycast node --id ID (--relays HOST:PORT,... | --coordinator HOST:PORT) [options]',
     NODE_SCHEMA, checkNodeConfig,
     async (c) => (await import('../node/main')).runNode(c)),
+  'gateway-sim': command<GatewaySimConfig>(
+    'Run the gateway simulator: implements the gateway contract, keeps a ledger of every delivery, counts duplicates, injects latency, retries, outages and unreachable recipients.',
+    'relaycast gateway-sim [--listen HOST:PORT] [options]',
+    GATEWAY_SIM_SCHEMA, checkGatewaySimConfig,
+    async (c) => (await import('../gateway/main')).runGatewaySim(c)),
   demo: command<DemoConfig>(
     'Start a local cluster on loopback (coordinator, relays, nodes), show membership events, kill a node and time its detection, then stop everything.',
     'relaycast demo [options]',

@@ -14,6 +14,12 @@ export interface CoordinatorConfig {
   eventsRetainedMax: number;
   watchBufferEventsMax: number;
   shutdownGraceMs: number;
+  advertiseAddress: string;
+  shardSizeDefault: number;
+  shardsPerWeight: number;
+  splitSizeMin: number;
+  checkpointIntervalMs: number;
+  orderResendMs: number;
   logLevel: string;
 }
 
@@ -30,6 +36,12 @@ export const COORDINATOR_SCHEMA: Schema = [
   { name: 'eventsRetainedMax', kind: 'int', default: 100_000, min: 10, max: 100_000_000, doc: 'Membership events kept for Watch resumption; older revisions get OUT_OF_RANGE.' },
   { name: 'watchBufferEventsMax', kind: 'int', default: 10_000, min: 10, max: 10_000_000, doc: 'Events buffered for one slow watcher before its stream is ended (it can resume).' },
   { name: 'shutdownGraceMs', kind: 'int', default: 2000, min: 0, max: 60_000, doc: 'How long shutdown waits for calls to finish.' },
+  { name: 'advertiseAddress', kind: 'string', default: '', doc: 'Address nodes use to read audience pages (HOST:PORT); default: the listen address.' },
+  { name: 'shardSizeDefault', kind: 'int', default: 10_000, min: 1, max: 10_000_000, doc: 'Recipients per shard when a broadcast does not choose.' },
+  { name: 'shardsPerWeight', kind: 'int', default: 2, min: 1, max: 1000, doc: 'Shards a node works on at once, per unit of its capacity weight.' },
+  { name: 'splitSizeMin', kind: 'int', default: 500, min: 1, max: 10_000_000, doc: 'A remainder is never cut into pieces smaller than this (takeover, stealing).' },
+  { name: 'checkpointIntervalMs', kind: 'int', default: 200, min: 1, max: 60_000, doc: 'Shard progress is written to LevelDB at most this often (in one batch).' },
+  { name: 'orderResendMs', kind: 'int', default: 2000, min: 50, max: 600_000, doc: 'Re-send an order or revoke that its node has not confirmed after this long.' },
   { name: 'logLevel', kind: 'string', default: 'info', doc: 'pino log level: fatal, error, warn, info, debug, trace or silent.' },
 ];
 

@@ -20,14 +20,30 @@ import {
   type RouteId,
 } from './core/registry';
 import { WatchHub } from './watch-hub';
+import {
+  KEY_BROADCAST,
+  KEY_SHARD,
+  Scheduler,
+  type BroadcastMeta,
+  type SchedulerConfig,
+  type SchedulerSend,
+  type Shard,
+} from './core/scheduler';
+import type { SessionMessage } from '../shared/generated/relaycast/v1/SessionMessage';
 
 /** Where messages for members on one route go: a direct session or a relay link. */
 export interface RouteSink {
+  /** Registry decisions: lease lost, session superseded. */
   deliver(outbound: Outbound): void;
+  /** Orders and revokes for the member `key`. */
+  send(key: string, message: SessionMessage): void;
 }
 
 export interface CoordinatorOptions {
   registry: RegistryConfig;
+  scheduler: SchedulerConfig;
+  /** The address nodes use to read audience pages (ShardData). */
+  dataAddress: string;
   failureCheckIntervalMs: number;
   watchBufferEventsMax: number;
 }
@@ -41,8 +57,14 @@ export class Coordinator {
   readonly stats = { livenessPackets: 0, relayBatches: 0, startedMs: 0 };
   private closed = false;
 
+  /** Listeners for broadcast changes (WatchBroadcast), called after persistence. */
+  readonly broadcastListeners = new Set<(changed: ReadonlySet<string>) => void>();
+  /** DOWN → reassignment orders sent, in ms, most recent last (bounded). */
+  readonly takeoverLatenciesMs: number[] = [];
+
   private constructor(
     readonly registry: Registry,
+    readonly scheduler: Scheduler,
     readonly watchHub: WatchHub,
     private readonly store: KvStore,
     private readonly options: CoordinatorOptions,
@@ -62,15 +84,26 @@ export class Coordinator {
     const meta = await store.get(KEY_META_REVISION);
     const { revision, firstRetained } = meta === undefined ? { revision: 0, firstRetained: 1 } : (JSON.parse(meta) as { revision: number; firstRetained: number });
     registry.load(records, revision, firstRetained);
+    const scheduler = new Scheduler(options.scheduler, clock);
+    const broadcasts: BroadcastMeta[] = [];
+    for await (const [, value] of store.scan({ gte: KEY_BROADCAST, lt: prefixEnd(KEY_BROADCAST) })) broadcasts.push(JSON.parse(value) as BroadcastMeta);
+    const shards: Shard[] = [];
+    for await (const [, value] of store.scan({ gte: KEY_SHARD, lt: prefixEnd(KEY_SHARD) })) shards.push(JSON.parse(value) as Shard);
+    scheduler.load(broadcasts, shards);
+    for (const record of records) {
+      if (record.kind === 'NODE' && (record.state === 'ALIVE' || record.state === 'SUSPECT')) scheduler.nodeUp(record.key, record.capacityWeight);
+      if (record.kind === 'NODE' && record.state === 'DRAINING') scheduler.nodeDraining(record.key);
+    }
     const hub = new WatchHub(store, options.watchBufferEventsMax, revision, () => registry.oldestRetainedRevision);
-    log.info({ members: records.length, revision, live: records.filter((r) => r.state !== 'DOWN' && r.state !== 'LEFT').length }, 'registry loaded');
-    return new Coordinator(registry, hub, store, options, log, clock);
+    log.info({ members: records.length, revision, live: records.filter((r) => r.state !== 'DOWN' && r.state !== 'LEFT').length, broadcasts: broadcasts.length, shards: shards.length }, 'state loaded');
+    return new Coordinator(registry, scheduler, hub, store, options, log, clock);
   }
 
   start(): void {
     this.ticker = setInterval(() => {
       this.registry.tick();
-      if (this.registry.takeEffectsPending()) void this.commit();
+      this.scheduler.tick();
+      void this.commit();
     }, this.options.failureCheckIntervalMs);
   }
 
@@ -104,7 +137,20 @@ export class Coordinator {
    */
   commit(): Promise<void> {
     const effects = this.registry.takeEffects();
-    this.applying = this.applying.then(() => this.apply(effects));
+    // Membership changes drive scheduling: decided together, persisted together.
+    for (const event of effects.events) {
+      const m = event.member;
+      if (m.kind !== 'NODE') continue;
+      if (event.type === 'REGISTERED' || event.type === 'RECOVERED') this.scheduler.nodeUp(m.key, m.capacityWeight);
+      else if (event.type === 'DRAINING') this.scheduler.nodeDraining(m.key);
+      else if (event.type === 'DOWN' || event.type === 'LEFT') this.scheduler.nodeGone(m.key);
+    }
+    if (effects.events.length > 0) this.scheduler.tick();
+    const scheduled = this.scheduler.takeEffects();
+    if (effects.persist.length === 0 && effects.events.length === 0 && effects.send.length === 0 && scheduled.persist.length === 0 && scheduled.send.length === 0 && scheduled.changed.size === 0) {
+      return this.applying;
+    }
+    this.applying = this.applying.then(() => this.apply(effects, scheduled));
     return this.applying;
   }
 
@@ -116,10 +162,11 @@ export class Coordinator {
     }
   }
 
-  private async apply(effects: Effects): Promise<void> {
-    if (effects.persist.length > 0) {
+  private async apply(effects: Effects, scheduled: ReturnType<Scheduler['takeEffects']>): Promise<void> {
+    const persist = scheduled.persist.length === 0 ? effects.persist : [...effects.persist, ...scheduled.persist];
+    if (persist.length > 0) {
       try {
-        await this.store.batch(effects.persist);
+        await this.store.batch(persist);
       } catch (err) {
         // Acknowledged state must never be lost: a store that cannot write is fatal.
         this.log.fatal({ err }, 'store write failed; exiting');
@@ -132,6 +179,30 @@ export class Coordinator {
     }
     this.watchHub.publish(effects.events);
     for (const outbound of effects.send) this.routes.get(outbound.route)?.deliver(outbound);
+    for (const send of scheduled.send) this.sendToNode(send);
+    const now = this.clock.monotonicMs();
+    for (const takeover of scheduled.takeovers) {
+      const latencyMs = now - takeover.atMs;
+      this.takeoverLatenciesMs.push(latencyMs);
+      if (this.takeoverLatenciesMs.length > 1000) this.takeoverLatenciesMs.shift();
+      this.log.info({ nodeKey: takeover.nodeKey, shards: takeover.shards, reassignMs: Math.round(latencyMs * 10) / 10 }, 'remainder of a DOWN node handed on');
+    }
+    if (scheduled.changed.size > 0) for (const listener of this.broadcastListeners) listener(scheduled.changed);
+  }
+
+  private sendToNode(send: SchedulerSend): void {
+    const route = this.registry.routeOf(send.nodeKey);
+    const sink = route === undefined ? undefined : this.routes.get(route);
+    // No route now: the scheduler re-sends unconfirmed orders when the node is back.
+    if (sink === undefined) return;
+    if (send.kind === 'order') {
+      const o = send.order;
+      this.log.info({ nodeKey: send.nodeKey, broadcastId: o.broadcastId, shardId: o.shardId, epoch: o.epoch, start: o.start, end: o.end }, 'shard ordered');
+      sink.send(send.nodeKey, { order: { ...o, dataAddress: this.options.dataAddress } });
+    } else {
+      this.log.info({ nodeKey: send.nodeKey, broadcastId: send.broadcastId, shardId: send.shardId, epoch: send.epoch, reason: send.reason }, 'shard revoked');
+      sink.send(send.nodeKey, { revoke: { broadcastId: send.broadcastId, shardId: send.shardId, epoch: send.epoch, reason: send.reason } });
+    }
   }
 
   async close(): Promise<void> {

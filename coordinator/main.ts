@@ -12,11 +12,14 @@ import { Coordinator } from './coordinator';
 import type { CoordinatorConfig } from './config';
 import { membershipHandlers } from './membership-service';
 import { adminHandlers } from './admin-service';
+import { broadcastHandlers, shardDataHandlers } from './broadcast-service';
+import type { BroadcastsHandlers } from '../shared/generated/relaycast/v1/Broadcasts';
+import type { ShardDataHandlers } from '../shared/generated/relaycast/v1/ShardData';
 import type { AdminHandlers } from '../shared/generated/relaycast/v1/Admin';
 import { nodeSessionHandlers, relayLinkHandlers } from './session-service';
 import type { RegistryConfig } from './core/registry';
 
-export const COORDINATOR_SERVICES = ['relaycast.v1.Admin', 'relaycast.v1.Membership', 'relaycast.v1.NodeSession', 'relaycast.v1.RelayLink'];
+export const COORDINATOR_SERVICES = ['relaycast.v1.Admin', 'relaycast.v1.Broadcasts', 'relaycast.v1.Membership', 'relaycast.v1.NodeSession', 'relaycast.v1.RelayLink', 'relaycast.v1.ShardData'];
 
 export async function runCoordinator(config: CoordinatorConfig): Promise<void> {
   const log = createLogger('coordinator', config.logLevel);
@@ -31,10 +34,12 @@ export async function runCoordinator(config: CoordinatorConfig): Promise<void> {
   };
   const ops = createServer(COORDINATOR_SERVICES);
   let coordinator: Coordinator | undefined;
-  let handlers: { admin: AdminHandlers; membership: MembershipHandlers; session: NodeSessionHandlers; link: RelayLinkHandlers } | undefined;
+  let handlers: { admin: AdminHandlers; broadcasts: BroadcastsHandlers; membership: MembershipHandlers; session: NodeSessionHandlers; link: RelayLinkHandlers; shardData: ShardDataHandlers } | undefined;
   const why = 'coordinator is loading its state; retry shortly';
   const v1 = relaycastV1();
   ops.server.addService(v1.Admin.service, deferredHandlers(v1.Admin.service, () => handlers?.admin, why));
+  ops.server.addService(v1.Broadcasts.service, deferredHandlers(v1.Broadcasts.service, () => handlers?.broadcasts, why));
+  ops.server.addService(v1.ShardData.service, deferredHandlers(v1.ShardData.service, () => handlers?.shardData, why));
   ops.server.addService(v1.Membership.service, deferredHandlers(v1.Membership.service, () => handlers?.membership, why));
   ops.server.addService(v1.NodeSession.service, deferredHandlers(v1.NodeSession.service, () => handlers?.session, why));
   ops.server.addService(v1.RelayLink.service, deferredHandlers(v1.RelayLink.service, () => handlers?.link, why));
@@ -45,11 +50,20 @@ export async function runCoordinator(config: CoordinatorConfig): Promise<void> {
   const store = await LevelStore.open(config.dataDir);
   coordinator = await Coordinator.open(store, systemClock, {
     registry: registryConfig,
+    scheduler: {
+      shardsPerWeight: config.shardsPerWeight,
+      splitSizeMin: config.splitSizeMin,
+      checkpointIntervalMs: config.checkpointIntervalMs,
+      orderResendMs: config.orderResendMs,
+    },
+    dataAddress: config.advertiseAddress === '' ? address : config.advertiseAddress,
     failureCheckIntervalMs: config.failureCheckIntervalMs,
     watchBufferEventsMax: config.watchBufferEventsMax,
   }, log);
   handlers = {
     admin: adminHandlers(coordinator),
+    broadcasts: broadcastHandlers(coordinator, store, { shardSizeDefault: config.shardSizeDefault, clusterIdDefault: 'default' }),
+    shardData: shardDataHandlers(coordinator, store),
     membership: membershipHandlers(coordinator, registryConfig),
     session: nodeSessionHandlers(coordinator, registryConfig),
     link: relayLinkHandlers(coordinator, registryConfig),

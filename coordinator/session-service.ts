@@ -11,6 +11,7 @@ import type { NodeMessage__Output } from '../shared/generated/relaycast/v1/NodeM
 import type { SessionMessage } from '../shared/generated/relaycast/v1/SessionMessage';
 import type { LeafDelivery } from '../shared/generated/relaycast/v1/LeafDelivery';
 import type { LeafRejection } from '../shared/generated/relaycast/v1/LeafRejection';
+import type { ShardProgress__Output } from '../shared/generated/relaycast/v1/ShardProgress';
 import { checkId, checkInstanceId, memberKey } from '../shared/validate';
 import type { Result } from '../shared/errors';
 import { fail } from '../shared/errors';
@@ -66,7 +67,12 @@ export function nodeSessionHandlers(coordinator: Coordinator, config: RegistryCo
           call.emit('error', statusError(reply.close.code, reply.close.message));
         }
       };
-      const sink: RouteSink = { deliver: (outbound) => end(outboundToMessage(outbound)) };
+      const sink: RouteSink = {
+        deliver: (outbound) => end(outboundToMessage(outbound)),
+        send: (_key, message) => {
+          if (!ended) call.write(message);
+        },
+      };
       coordinator.addRoute(route, sink);
       const closed = () => coordinator.removeRoute(route, sink);
       call.on('end', () => {
@@ -88,9 +94,10 @@ export function nodeSessionHandlers(coordinator: Coordinator, config: RegistryCo
           return;
         }
         if (message.msg === 'liveness' && message.liveness) {
-          const { seq, leaseEpoch } = message.liveness;
+          const { seq, leaseEpoch, progress } = message.liveness;
           coordinator.stats.livenessPackets += 1;
           const result = registry.heartbeat(key, leaseEpoch, 0, route);
+          if (result.ok) applyProgress(coordinator, key, progress);
           void coordinator.commit().then(() => {
             if (result.ok) end({ message: { renewed: { seq, leaseEpoch } } });
             else end({ message: { lost: { leaseEpoch, reason: result.error.message } }, close: { ...toStatusPair(result.error) } });
@@ -104,6 +111,23 @@ export function nodeSessionHandlers(coordinator: Coordinator, config: RegistryCo
       });
     },
   };
+}
+
+/** Shard progress carried by a liveness packet whose lease was renewed. */
+function applyProgress(coordinator: Coordinator, nodeKey: string, progress: readonly ShardProgress__Output[]): void {
+  for (const p of progress) {
+    coordinator.scheduler.progress(nodeKey, {
+      broadcastId: p.broadcastId,
+      shardId: p.shardId,
+      epoch: p.epoch,
+      watermark: p.watermark,
+      delivered: p.delivered,
+      skipped: p.skippedUnreachable,
+      dead: p.deadLettered,
+      done: p.done,
+      stopped: p.stopped,
+    });
+  }
 }
 
 function toStatusPair(error: { code: Parameters<typeof codeNumber>[0]; message: string }): { code: number; message: string } {
@@ -132,18 +156,20 @@ export function relayLinkHandlers(coordinator: Coordinator, config: RegistryConf
         closeCode: reply.close?.code ?? 0,
         closeMessage: reply.close?.message ?? '',
       });
+      const enqueue = (delivery: LeafDelivery) => {
+        unsolicited.push(delivery);
+        if (flushScheduled) return;
+        flushScheduled = true;
+        setImmediate(() => {
+          flushScheduled = false;
+          if (ended || unsolicited.length === 0) return;
+          call.write({ batchAck: { batchId: 0, rejected: [], deliveries: unsolicited } });
+          unsolicited = [];
+        });
+      };
       const sink: RouteSink = {
-        deliver(outbound) {
-          unsolicited.push(toDelivery(outbound.key, outboundToMessage(outbound)));
-          if (flushScheduled) return;
-          flushScheduled = true;
-          setImmediate(() => {
-            flushScheduled = false;
-            if (ended || unsolicited.length === 0) return;
-            call.write({ batchAck: { batchId: 0, rejected: [], deliveries: unsolicited } });
-            unsolicited = [];
-          });
-        },
+        deliver: (outbound) => enqueue(toDelivery(outbound.key, outboundToMessage(outbound))),
+        send: (key, message) => enqueue({ nodeKey: key, message, closeCode: 0, closeMessage: '' }),
       };
       const closed = () => {
         if (route !== undefined) coordinator.removeRoute(route, sink);
@@ -186,7 +212,8 @@ export function relayLinkHandlers(coordinator: Coordinator, config: RegistryConf
         const rejected: LeafRejection[] = [];
         for (const entry of batch.liveness) {
           const result = registry.heartbeat(entry.nodeKey, entry.leaseEpoch, entry.ageMs, linkRoute);
-          if (!result.ok) rejected.push({ nodeKey: entry.nodeKey, code: codeNumber(result.error.code), message: result.error.message });
+          if (result.ok) applyProgress(coordinator, entry.nodeKey, entry.progress);
+          else rejected.push({ nodeKey: entry.nodeKey, code: codeNumber(result.error.code), message: result.error.message });
         }
         const replies: Array<{ key: string; reply: () => Reply }> = [];
         for (const leaf of batch.messages) {

@@ -10,12 +10,17 @@ import { relaycastV1 } from '../shared/proto';
 import type { NodeSessionClient } from '../shared/generated/relaycast/v1/NodeSession';
 import type { NodeMessage } from '../shared/generated/relaycast/v1/NodeMessage';
 import type { SessionMessage__Output } from '../shared/generated/relaycast/v1/SessionMessage';
+import type { ShardOrder__Output } from '../shared/generated/relaycast/v1/ShardOrder';
+import type { ShardRevoke__Output } from '../shared/generated/relaycast/v1/ShardRevoke';
+import type { ShardProgress } from '../shared/generated/relaycast/v1/ShardProgress';
 import { AgentCore, type AgentConfig, type AgentEvent, type Identity } from './core/agent';
 
 type SessionCall = grpc.ClientDuplexStream<NodeMessage, SessionMessage__Output>;
 
 export interface AgentEvents {
   event: [AgentEvent];
+  order: [ShardOrder__Output];
+  revoke: [ShardRevoke__Output];
 }
 
 export class NodeAgent extends EventEmitter<AgentEvents> {
@@ -24,6 +29,8 @@ export class NodeAgent extends EventEmitter<AgentEvents> {
   private call: SessionCall | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped: (() => void) | undefined;
+  /** Shard progress to carry on each liveness packet. */
+  progressSource: () => ShardProgress[] = () => [];
 
   constructor(
     private readonly identity: Identity,
@@ -66,7 +73,7 @@ export class NodeAgent extends EventEmitter<AgentEvents> {
           this.open(command.endpoint, command.leaseEpoch);
           break;
         case 'liveness':
-          this.call?.write({ liveness: { seq: command.seq, leaseEpoch: command.leaseEpoch } });
+          this.call?.write({ liveness: { seq: command.seq, leaseEpoch: command.leaseEpoch, progress: this.progressSource() } });
           break;
         case 'leave':
           this.call?.write({ leave: { leaseEpoch: command.leaseEpoch } });
@@ -123,6 +130,10 @@ export class NodeAgent extends EventEmitter<AgentEvents> {
         this.core.onRenewed(message.renewed.seq, message.renewed.leaseEpoch);
       } else if (message.msg === 'lost' && message.lost) {
         this.core.onLeaseLost(message.lost.leaseEpoch, message.lost.reason);
+      } else if (message.msg === 'order' && message.order) {
+        this.emit('order', message.order);
+      } else if (message.msg === 'revoke' && message.revoke) {
+        this.emit('revoke', message.revoke);
       }
       this.pump();
     });

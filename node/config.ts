@@ -1,6 +1,7 @@
 import { ConfigError, type Schema } from '../shared/config';
 import { LOG_LEVELS } from '../shared/log';
 import { checkId } from '../shared/validate';
+import { parseGatewayTarget } from './gateway-client';
 
 export interface NodeConfig {
   coordinator: string;
@@ -14,6 +15,15 @@ export interface NodeConfig {
   reconnectBackoffMinMs: number;
   reconnectBackoffMaxMs: number;
   shutdownGraceMs: number;
+  gateway: string;
+  gatewayTimeoutMs: number;
+  dataDir: string;
+  deliverBatchSize: number;
+  deliverBatchesInFlightMax: number;
+  audiencePageSize: number;
+  deliveryAttemptsMax: number;
+  gatewayRetryMinMs: number;
+  gatewayRetryMaxMs: number;
   logLevel: string;
 }
 
@@ -29,6 +39,15 @@ export const NODE_SCHEMA: Schema = [
   { name: 'reconnectBackoffMinMs', kind: 'int', default: 100, min: 1, max: 600_000, doc: 'First back-off after every endpoint failed (jittered, doubling).' },
   { name: 'reconnectBackoffMaxMs', kind: 'int', default: 5000, min: 1, max: 600_000, doc: 'Largest back-off between connection attempts.' },
   { name: 'shutdownGraceMs', kind: 'int', default: 2000, min: 0, max: 60_000, doc: 'How long SIGTERM waits for a graceful leave.' },
+  { name: 'gateway', kind: 'string', default: '127.0.0.1:7090', doc: 'The downstream gateway: HOST:PORT or grpc://HOST:PORT (relaycast.gateway.v1.Gateway), or an http(s):// webhook base URL.' },
+  { name: 'gatewayTimeoutMs', kind: 'int', default: 5000, min: 10, max: 600_000, doc: 'Bound on one gateway call; a timeout counts as the gateway being unavailable.' },
+  { name: 'dataDir', kind: 'path', default: './relaycast-node-data', doc: 'LevelDB directory for the outbox (deliveries waiting for the gateway); a subdirectory per node id is used.' },
+  { name: 'deliverBatchSize', kind: 'int', default: 500, min: 1, max: 10_000, doc: 'Items per gateway Deliver call.' },
+  { name: 'deliverBatchesInFlightMax', kind: 'int', default: 4, min: 1, max: 256, doc: 'Deliver calls in flight per shard.' },
+  { name: 'audiencePageSize', kind: 'int', default: 2000, min: 1, max: 5000, doc: 'Recipients read from the coordinator per page.' },
+  { name: 'deliveryAttemptsMax', kind: 'int', default: 5, min: 1, max: 1000, doc: 'Attempts (RETRY answers) before an item is dead-lettered.' },
+  { name: 'gatewayRetryMinMs', kind: 'int', default: 100, min: 1, max: 600_000, doc: 'First wait before resending from the outbox (jittered, doubling while the gateway fails).' },
+  { name: 'gatewayRetryMaxMs', kind: 'int', default: 2000, min: 1, max: 600_000, doc: 'Longest wait between outbox resends.' },
   { name: 'logLevel', kind: 'string', default: 'info', doc: 'pino log level: fatal, error, warn, info, debug, trace or silent.' },
 ];
 
@@ -51,5 +70,11 @@ export function checkNodeConfig(config: NodeConfig): NodeConfig {
   if (config.reconnectBackoffMinMs > config.reconnectBackoffMaxMs) throw new ConfigError('--reconnect-backoff-min-ms must not exceed --reconnect-backoff-max-ms');
   if (!(LOG_LEVELS as readonly string[]).includes(config.logLevel)) throw new ConfigError(`--log-level: unknown level ${JSON.stringify(config.logLevel)}`);
   parseLabels(config.labels);
+  try {
+    parseGatewayTarget(config.gateway);
+  } catch (err) {
+    throw new ConfigError(`--gateway: ${(err as Error).message}`);
+  }
+  if (config.gatewayRetryMinMs > config.gatewayRetryMaxMs) throw new ConfigError('--gateway-retry-min-ms must not exceed --gateway-retry-max-ms');
   return config;
 }

@@ -4,7 +4,11 @@ import { boundAddress, createServer } from '../shared/grpc-server';
 import { createLogger } from '../shared/log';
 import { systemClock } from '../shared/clock';
 import { onShutdownSignal } from '../shared/process';
+import * as path from 'node:path';
+import { LevelStore } from '../shared/store/level-store';
 import { NodeAgent } from './agent';
+import { Worker } from './worker';
+import { createGatewayClient } from './gateway-client';
 import { parseLabels, type NodeConfig } from './config';
 
 export async function runNode(config: NodeConfig): Promise<void> {
@@ -22,11 +26,30 @@ export async function runNode(config: NodeConfig): Promise<void> {
     Math.random,
     log,
   );
+  const store = await LevelStore.open(path.join(config.dataDir, `${config.cluster}-${config.id}`));
+  const gateway = createGatewayClient(config.gateway, { timeoutMs: config.gatewayTimeoutMs });
+  const worker = new Worker({
+    nodeKey,
+    deliverBatchSize: config.deliverBatchSize,
+    deliverBatchesInFlightMax: config.deliverBatchesInFlightMax,
+    audiencePageSize: config.audiencePageSize,
+    deliveryAttemptsMax: config.deliveryAttemptsMax,
+    outboxItemsMax: 0,
+    gatewayRetryMinMs: config.gatewayRetryMinMs,
+    gatewayRetryMaxMs: config.gatewayRetryMaxMs,
+    callTimeoutMs: config.gatewayTimeoutMs,
+  }, gateway, store, systemClock, Math.random, () => agent.serving, log);
+  // A new process has a new lease: whatever an earlier one left in the outbox was handed on.
+  await worker.clearStaleOutbox();
+  agent.progressSource = () => worker.progress();
+  agent.on('order', (order) => worker.onOrder(order));
+  agent.on('revoke', (revoke) => worker.onRevoke(revoke));
   agent.on('event', (event) => {
     if (event.kind === 'fatal') {
       log.fatal({ reason: event.reason }, 'cannot register; exiting');
       process.exit(2);
     }
+    if (event.kind === 'lease-lost') worker.stopAll('lease lost');
     ops.setServing(agent.serving ? 'SERVING' : 'NOT_SERVING');
   });
   agent.start();
@@ -36,6 +59,9 @@ export async function runNode(config: NodeConfig): Promise<void> {
   onShutdownSignal(log, async () => {
     ops.setServing('NOT_SERVING');
     await agent.stop(config.shutdownGraceMs);
+    worker.close();
+    gateway.close();
     await ops.stop(500);
+    await store.close();
   });
 }

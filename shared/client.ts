@@ -2,6 +2,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { relaycastV1 } from './proto';
 import type { AdminClient } from './generated/relaycast/v1/Admin';
+import type { BroadcastsClient } from './generated/relaycast/v1/Broadcasts';
 import type { MembershipClient } from './generated/relaycast/v1/Membership';
 import type { NodeSessionClient } from './generated/relaycast/v1/NodeSession';
 
@@ -28,4 +29,8 @@ export function unary<C extends grpc.Client, M extends keyof C & string>(
     const fn = (client[method] as unknown as (req: unknown, options: grpc.CallOptions, cb: grpc.requestCallback<unknown>) => void).bind(client);
     fn(request, { deadline: Date.now() + deadlineMs }, (err, res) => (err ? reject(err) : resolve(res as never)));
   });
+}
+
+export function broadcastsClient(address: string, credentials = grpc.credentials.createInsecure()): BroadcastsClient {
+  return new (relaycastV1().Broadcasts)(address, credentials, { 'grpc.max_receive_message_length': 64 * 1024 * 1024, 'grpc.max_send_message_length': 64 * 1024 * 1024 });
 }

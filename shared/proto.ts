@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { ProtoGrpcType as AdminProto } from './generated/admin';
+import type { ProtoGrpcType as BroadcastsProto } from './generated/broadcasts';
 import type { ProtoGrpcType as MembershipProto } from './generated/membership';
 import type { ProtoGrpcType as RelayProto } from './generated/relay';
 import type { ProtoGrpcType as SessionProto } from './generated/session';
@@ -37,7 +38,7 @@ function listProtos(dir: string): string[] {
   }).sort();
 }
 
-type AllProtos = AdminProto & MembershipProto & RelayProto & SessionProto;
+type AllProtos = AdminProto & BroadcastsProto & MembershipProto & RelayProto & SessionProto;
 
 let cached: { definition: protoLoader.PackageDefinition; proto: AllProtos } | undefined;
 

@@ -185,6 +185,11 @@ export class Registry {
     return live === undefined ? undefined : Math.max(0, this.clock.monotonicMs() - live.lastSeenMs);
   }
 
+  /** Where the member's session is now, if it has one. */
+  routeOf(key: string): RouteId | undefined {
+    return this.liveness.get(key)?.route;
+  }
+
   /** The relay id (not key) that last carried the member; '' when direct or unknown. */
   relayOf(key: string): string {
     const route = this.liveness.get(key)?.route;

@@ -19,6 +19,7 @@ import type { LeafLiveness } from '../../shared/generated/relaycast/v1/LeafLiven
 import type { LeafMessage } from '../../shared/generated/relaycast/v1/LeafMessage';
 import type { BatchAck__Output } from '../../shared/generated/relaycast/v1/BatchAck';
 import type { Attach__Output } from '../../shared/generated/relaycast/v1/Attach';
+import type { ShardProgress__Output } from '../../shared/generated/relaycast/v1/ShardProgress';
 
 export interface AggregatorConfig {
   batchEntriesMax: number;
@@ -49,6 +50,8 @@ interface Leaf {
   welcomed: boolean;
   lastPacketMs: number;
   seq: number;
+  /** Shard progress from the latest packet (cumulative: only the newest matters). */
+  progress: ShardProgress__Output[];
 }
 
 interface InFlight {
@@ -110,6 +113,7 @@ export class Aggregator {
       leaf.lastPacketMs = now;
       leaf.seq = message.liveness.seq;
       leaf.epoch = message.liveness.leaseEpoch;
+      leaf.progress = message.liveness.progress;
       this.dirty.add(key);
     } else if (message.msg === 'leave' && message.leave) {
       this.dirty.delete(key);
@@ -175,7 +179,7 @@ export class Aggregator {
       if (detached.length + messages.length + liveness.length >= room) break;
       this.dirty.delete(key);
       const leaf = this.leaves.get(key)!;
-      liveness.push({ nodeKey: key, leaseEpoch: leaf.epoch, seq: leaf.seq, ageMs: Math.max(0, Math.round(now - leaf.lastPacketMs)) });
+      liveness.push({ nodeKey: key, leaseEpoch: leaf.epoch, seq: leaf.seq, ageMs: Math.max(0, Math.round(now - leaf.lastPacketMs)), progress: leaf.progress });
       flight.liveness.push({ key, sessionId: leaf.sessionId, seq: leaf.seq, epoch: leaf.epoch });
     }
     const batchId = this.nextBatchId++;
@@ -230,7 +234,7 @@ export class Aggregator {
     }
     this.keyBySession.set(sessionId, key);
     this.detached.delete(key);
-    this.leaves.set(key, { key, sessionId, attach, epoch: attach.leaseEpoch, welcomed: false, lastPacketMs: now, seq: 0 });
+    this.leaves.set(key, { key, sessionId, attach, epoch: attach.leaseEpoch, welcomed: false, lastPacketMs: now, seq: 0, progress: [] });
     this.dirty.delete(key);
     this.control.delete(key);
     this.control.set(key, { message: { msg: 'attach', attach }, atMs: now });

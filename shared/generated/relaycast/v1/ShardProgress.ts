@@ -20,6 +20,11 @@ export interface ShardProgress {
    * Everything up to the shard's end is final.
    */
   'done'?: (boolean);
+  /**
+   * The node has stopped this shard after a revoke (or never had it) and
+   * will not deliver for it again under this epoch.
+   */
+  'stopped'?: (boolean);
 }
 
 export interface ShardProgress__Output {
@@ -40,4 +45,9 @@ export interface ShardProgress__Output {
    * Everything up to the shard's end is final.
    */
   'done': (boolean);
+  /**
+   * The node has stopped this shard after a revoke (or never had it) and
+   * will not deliver for it again under this epoch.
+   */
+  'stopped': (boolean);
 }

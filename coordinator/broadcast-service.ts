@@ -1,0 +1,392 @@
+/**
+ * relaycast.v1.Broadcasts (the public API) and relaycast.v1.ShardData (the
+ * node-facing data plane). Audiences live in LevelDB under ordered sequence
+ * keys; the coordinator reads them a page at a time.
+ */
+import { randomBytes } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import { statusError, toStatus } from '../shared/grpc-status';
+import { fail, ok, type Result } from '../shared/errors';
+import { prefixEnd, type BatchOp, type KvStore } from '../shared/store/store';
+import { checkId } from '../shared/validate';
+import { compileTemplate } from '../shared/core/template';
+import type { BroadcastsHandlers } from '../shared/generated/relaycast/v1/Broadcasts';
+import type { ShardDataHandlers } from '../shared/generated/relaycast/v1/ShardData';
+import type { Broadcast } from '../shared/generated/relaycast/v1/Broadcast';
+import type { Recipient__Output } from '../shared/generated/relaycast/v1/Recipient';
+import type { BroadcastOptions__Output } from '../shared/generated/relaycast/v1/BroadcastOptions';
+import type { DeadLetter } from '../shared/generated/relaycast/v1/DeadLetter';
+import type { AudienceEntry } from '../shared/generated/relaycast/v1/AudienceEntry';
+import type { Coordinator } from './coordinator';
+import {
+  KEY_REQUEST,
+  audienceKey,
+  deadLetterKey,
+  type BroadcastMeta,
+  type BroadcastOptionsDomain,
+} from './core/scheduler';
+
+export const LIMITS = {
+  inlineRecipientsMax: 10_000,
+  chunkRecipientsMax: 10_000,
+  recipientIdLengthMax: 256,
+  varsPerRecipientMax: 64,
+  varValueLengthMax: 4096,
+  shardSizeMax: 10_000_000,
+  audiencePageMax: 5000,
+  deadLetterPageMax: 5000,
+  retryMax: 100_000,
+  watchIntervalMsMin: 50,
+  requestIdLengthMax: 128,
+};
+
+const KEY_UPLOAD = 'up/';
+const VAR_KEY = /^[A-Za-z0-9_.-]{1,64}$/;
+
+interface UploadMeta {
+  uploadId: string;
+  recipients: number;
+  createdAtUnixMs: number;
+}
+
+interface StoredRecipient {
+  id: string;
+  vars: Array<[string, string]>;
+}
+
+export function newId(prefix: string, wallMs: number): string {
+  // Time first so ids sort by creation; random tail for uniqueness.
+  return `${prefix}${wallMs.toString(36).padStart(9, '0')}${randomBytes(5).toString('hex')}`;
+}
+
+function checkRecipients(field: string, recipients: readonly Recipient__Output[]): Result<StoredRecipient[]> {
+  const out: StoredRecipient[] = [];
+  for (const [i, r] of recipients.entries()) {
+    if (r.id.length === 0) return fail('INVALID_ARGUMENT', `${field}[${i}].id is required`);
+    if (r.id.length > LIMITS.recipientIdLengthMax) return fail('INVALID_ARGUMENT', `${field}[${i}].id is longer than ${LIMITS.recipientIdLengthMax} characters`);
+    if (r.vars.length > LIMITS.varsPerRecipientMax) return fail('INVALID_ARGUMENT', `${field}[${i}] has ${r.vars.length} vars; at most ${LIMITS.varsPerRecipientMax}`);
+    const vars: Array<[string, string]> = [];
+    for (const [j, v] of r.vars.entries()) {
+      if (!VAR_KEY.test(v.key)) return fail('INVALID_ARGUMENT', `${field}[${i}].vars[${j}].key ${JSON.stringify(v.key)} must be 1-64 of letters, digits, '_', '.', '-'`);
+      if (v.value.length > LIMITS.varValueLengthMax) return fail('INVALID_ARGUMENT', `${field}[${i}].vars[${j}].value is longer than ${LIMITS.varValueLengthMax} characters`);
+      vars.push([v.key, v.value]);
+    }
+    out.push({ id: r.id, vars });
+  }
+  return ok(out);
+}
+
+function checkOptions(options: BroadcastOptions__Output | null, shardSizeDefault: number): Result<BroadcastOptionsDomain> {
+  const o = options ?? { shardSize: 0, onlyReachable: false, priority: 0, notBeforeUnixMs: 0, rateLimitPerS: 0 };
+  if (o.shardSize > LIMITS.shardSizeMax) return fail('INVALID_ARGUMENT', `options.shard_size ${o.shardSize} is above the maximum ${LIMITS.shardSizeMax}`);
+  if (o.notBeforeUnixMs < 0) return fail('INVALID_ARGUMENT', 'options.not_before_unix_ms must not be negative');
+  return ok({ shardSize: o.shardSize === 0 ? shardSizeDefault : o.shardSize, onlyReachable: o.onlyReachable, priority: o.priority, notBeforeUnixMs: o.notBeforeUnixMs, rateLimitPerS: o.rateLimitPerS });
+}
+
+function recipientOps(audienceId: string, from: number, recipients: readonly StoredRecipient[]): BatchOp[] {
+  return recipients.map((r, i) => ({ type: 'put', key: audienceKey(audienceId, from + i), value: JSON.stringify(r) }));
+}
+
+async function deletePrefix(store: KvStore, prefix: string): Promise<void> {
+  for (;;) {
+    const ops: BatchOp[] = [];
+    for await (const [key] of store.scan({ gte: prefix, lt: prefixEnd(prefix), limit: 10_000 })) ops.push({ type: 'del', key });
+    if (ops.length === 0) return;
+    await store.batch(ops);
+  }
+}
+
+export function toBroadcastMessage(coordinator: Coordinator, meta: BroadcastMeta, includeShards: boolean): Broadcast {
+  const counts = coordinator.scheduler.counts(meta.id);
+  return {
+    broadcastId: meta.id,
+    clusterId: meta.clusterId,
+    state: `BROADCAST_STATE_${meta.state}`,
+    counts: { total: counts.total, delivered: counts.delivered, skippedUnreachable: counts.skipped, deadLettered: counts.dead, inFlight: counts.inFlight, pending: counts.pending },
+    shards: includeShards
+      ? coordinator.scheduler.shardsOf(meta.id).map((s) => ({
+          shardId: s.shardId, start: s.start, end: s.end,
+          state: `SHARD_STATE_${s.state === 'REVOKING' ? 'ASSIGNED' : s.state}`,
+          ownerNodeKey: s.owner, epoch: s.epoch, watermark: s.watermark,
+          delivered: s.delivered, skippedUnreachable: s.skipped, deadLettered: s.dead,
+        }))
+      : [],
+    template: meta.template,
+    options: meta.options,
+    createdAtUnixMs: meta.createdAtUnixMs,
+    finishedAtUnixMs: meta.finishedAtUnixMs,
+    requestId: meta.requestId,
+  };
+}
+
+const FINAL = new Set(['COMPLETED', 'CANCELLED', 'FAILED']);
+
+export function broadcastHandlers(coordinator: Coordinator, store: KvStore, config: { shardSizeDefault: number; clusterIdDefault: string }): BroadcastsHandlers {
+  const { scheduler } = coordinator;
+  const snapshot = (meta: BroadcastMeta, includeShards = false) => toBroadcastMessage(coordinator, meta, includeShards);
+  const lookup = (id: string): Result<BroadcastMeta> => {
+    if (id === '') return fail('INVALID_ARGUMENT', 'broadcast_id is required');
+    const meta = scheduler.get(id);
+    return meta === undefined ? fail('NOT_FOUND', `broadcast ${JSON.stringify(id)} does not exist`) : ok(meta);
+  };
+  /** Creates are serialised so that request ids and sequence numbers stay consistent. */
+  let creating: Promise<unknown> = Promise.resolve();
+
+  return {
+    CreateBroadcast(call, callback) {
+      const req = call.request;
+      const clusterId = req.clusterId === '' ? config.clusterIdDefault : req.clusterId;
+      const cluster = checkId('cluster_id', clusterId);
+      if (!cluster.ok) return callback(toStatus(cluster.error));
+      const template = compileTemplate(req.template);
+      if (!template.ok) return callback(toStatus({ code: 'INVALID_ARGUMENT', message: `template: ${template.error.message}` }));
+      if (req.template.length === 0) return callback(statusError(grpc.status.INVALID_ARGUMENT, 'template is required'));
+      const options = checkOptions(req.options, config.shardSizeDefault);
+      if (!options.ok) return callback(toStatus(options.error));
+      if (req.requestId.length > LIMITS.requestIdLengthMax) return callback(statusError(grpc.status.INVALID_ARGUMENT, `request_id is longer than ${LIMITS.requestIdLengthMax} characters`));
+      if (req.uploadId !== '' && req.audience.length > 0) return callback(statusError(grpc.status.INVALID_ARGUMENT, 'give either audience or upload_id, not both'));
+      if (req.uploadId === '' && req.audience.length === 0) return callback(statusError(grpc.status.INVALID_ARGUMENT, 'audience is empty: give recipients inline or an upload_id from UploadAudience'));
+      if (req.audience.length > LIMITS.inlineRecipientsMax) return callback(statusError(grpc.status.INVALID_ARGUMENT, `an inline audience has at most ${LIMITS.inlineRecipientsMax} recipients (${req.audience.length} given); use UploadAudience`));
+      const recipients = checkRecipients('audience', req.audience);
+      if (!recipients.ok) return callback(toStatus(recipients.error));
+
+      creating = creating.then(async () => {
+        if (req.requestId !== '') {
+          const existing = await store.get(KEY_REQUEST + req.requestId);
+          const meta = existing === undefined ? undefined : scheduler.get(existing);
+          if (meta !== undefined) return callback(null, snapshot(meta));
+        }
+        let total = recipients.value.length;
+        let audienceId: string;
+        const id = newId('bc-', coordinator.clock.wallMs());
+        const ops: BatchOp[] = [];
+        if (req.uploadId !== '') {
+          const upload = await store.get(KEY_UPLOAD + req.uploadId);
+          if (upload === undefined) return callback(statusError(grpc.status.NOT_FOUND, `upload ${JSON.stringify(req.uploadId)} does not exist (or did not complete)`));
+          total = (JSON.parse(upload) as UploadMeta).recipients;
+          audienceId = req.uploadId;
+        } else {
+          audienceId = id;
+          ops.push(...recipientOps(id, 0, recipients.value));
+        }
+        if (req.requestId !== '') ops.push({ type: 'put', key: KEY_REQUEST + req.requestId, value: id });
+        // The audience goes to disk first; the broadcast (meta and shards) with the next commit.
+        await store.batch(ops);
+        const meta: BroadcastMeta = {
+          id, clusterId, template: req.template, options: options.value, state: 'PENDING', total, audienceId,
+          createdAtUnixMs: coordinator.clock.wallMs(), finishedAtUnixMs: 0, requestId: req.requestId, nextShardId: 0, deadRetried: 0,
+        };
+        scheduler.create(meta);
+        scheduler.tick();
+        await coordinator.commit();
+        coordinator.log.info({ broadcastId: id, clusterId, total, shards: scheduler.shardsOf(id).length, audienceId }, 'broadcast created');
+        callback(null, snapshot(meta));
+      }).catch((err: Error) => callback(statusError(grpc.status.INTERNAL, err.message)));
+    },
+
+    UploadAudience(call, callback) {
+      const uploadId = newId('up-', coordinator.clock.wallMs());
+      let count = 0;
+      let failed = false;
+      let writing: Promise<void> = Promise.resolve();
+      const abort = (code: grpc.status, message: string) => {
+        if (failed) return;
+        failed = true;
+        // Keep nothing of a failed upload.
+        writing = writing.then(() => deletePrefix(store, audienceKey(uploadId, 0).slice(0, -12)));
+        void writing.then(() => callback(statusError(code, message)), () => callback(statusError(code, message)));
+      };
+      call.on('data', (chunk: { recipients: Recipient__Output[] }) => {
+        if (failed) return;
+        if (chunk.recipients.length > LIMITS.chunkRecipientsMax) return abort(grpc.status.INVALID_ARGUMENT, `chunk ${count === 0 ? 0 : '#'} has ${chunk.recipients.length} recipients; at most ${LIMITS.chunkRecipientsMax} per chunk`);
+        const checked = checkRecipients(`recipients (after ${count} accepted)`, chunk.recipients);
+        if (!checked.ok) return abort(grpc.status.INVALID_ARGUMENT, checked.error.message);
+        const from = count;
+        count += checked.value.length;
+        // Backpressure: read the next chunk only once this one is written.
+        call.pause();
+        writing = writing.then(() => store.batch(recipientOps(uploadId, from, checked.value))).then(() => {
+          call.resume();
+        });
+      });
+      call.on('error', () => abort(grpc.status.CANCELLED, 'upload cancelled by the client'));
+      call.on('end', () => {
+        if (failed) return;
+        writing
+          .then(async () => {
+            if (count === 0) return abort(grpc.status.INVALID_ARGUMENT, 'the upload has no recipients');
+            const meta: UploadMeta = { uploadId, recipients: count, createdAtUnixMs: coordinator.clock.wallMs() };
+            await store.put(KEY_UPLOAD + uploadId, JSON.stringify(meta));
+            coordinator.log.info({ uploadId, recipients: count }, 'audience uploaded');
+            callback(null, { uploadId, recipients: count });
+          })
+          .catch((err: Error) => abort(grpc.status.INTERNAL, err.message));
+      });
+    },
+
+    GetBroadcast(call, callback) {
+      const meta = lookup(call.request.broadcastId);
+      if (!meta.ok) return callback(toStatus(meta.error));
+      callback(null, snapshot(meta.value, call.request.includeShards));
+    },
+
+    ListBroadcasts(call, callback) {
+      const { clusterId, pageSize, pageToken } = call.request;
+      const limit = pageSize === 0 ? 100 : Math.min(pageSize, 1000);
+      const all = scheduler.list(clusterId).filter((b) => pageToken === '' || b.id > pageToken);
+      const page = all.slice(0, limit);
+      callback(null, { broadcasts: page.map((b) => snapshot(b)), nextPageToken: all.length > limit ? page[page.length - 1]!.id : '' });
+    },
+
+    WatchBroadcast(call) {
+      const meta = lookup(call.request.broadcastId);
+      if (!meta.ok) return call.emit('error', statusError(toStatus(meta.error).code!, meta.error.message));
+      const id = meta.value.id;
+      const intervalMs = Math.max(LIMITS.watchIntervalMsMin, call.request.intervalMs === 0 ? 500 : call.request.intervalMs);
+      let lastSent = 0;
+      let timer: NodeJS.Timeout | undefined;
+      let finished = false;
+      const send = () => {
+        timer = undefined;
+        if (finished) return;
+        const current = scheduler.get(id)!;
+        lastSent = Date.now();
+        call.write(snapshot(current));
+        if (FINAL.has(current.state)) {
+          finished = true;
+          coordinator.broadcastListeners.delete(listener);
+          call.end();
+        }
+      };
+      const listener = (changed: ReadonlySet<string>) => {
+        if (!changed.has(id) || timer !== undefined || finished) return;
+        timer = setTimeout(send, Math.max(0, lastSent + intervalMs - Date.now()));
+      };
+      coordinator.broadcastListeners.add(listener);
+      call.on('cancelled', () => {
+        finished = true;
+        coordinator.broadcastListeners.delete(listener);
+        if (timer !== undefined) clearTimeout(timer);
+      });
+      send();
+    },
+
+    CancelBroadcast(call, callback) {
+      const meta = lookup(call.request.broadcastId);
+      if (!meta.ok) return callback(toStatus(meta.error));
+      const result = scheduler.cancel(meta.value.id);
+      if (!result.ok) return callback(toStatus(result.error));
+      coordinator.log.info({ broadcastId: meta.value.id }, 'broadcast cancelled');
+      coordinator.commit().then(() => callback(null, snapshot(result.value)), (err: Error) => callback(err));
+    },
+
+    PauseBroadcast(call, callback) {
+      const meta = lookup(call.request.broadcastId);
+      if (!meta.ok) return callback(toStatus(meta.error));
+      const result = scheduler.pause(meta.value.id);
+      if (!result.ok) return callback(toStatus(result.error));
+      coordinator.log.info({ broadcastId: meta.value.id }, 'broadcast paused');
+      coordinator.commit().then(() => callback(null, snapshot(result.value)), (err: Error) => callback(err));
+    },
+
+    ResumeBroadcast(call, callback) {
+      const meta = lookup(call.request.broadcastId);
+      if (!meta.ok) return callback(toStatus(meta.error));
+      const result = scheduler.resume(meta.value.id);
+      if (!result.ok) return callback(toStatus(result.error));
+      coordinator.log.info({ broadcastId: meta.value.id }, 'broadcast resumed');
+      scheduler.tick();
+      coordinator.commit().then(() => callback(null, snapshot(result.value)), (err: Error) => callback(err));
+    },
+
+    ListDeadLetters(call, callback) {
+      const meta = lookup(call.request.broadcastId);
+      if (!meta.ok) return callback(toStatus(meta.error));
+      const { pageSize, pageToken } = call.request;
+      const limit = pageSize === 0 ? 500 : Math.min(pageSize, LIMITS.deadLetterPageMax);
+      const prefix = deadLetterKey(meta.value.id, 0).slice(0, -12);
+      const from = pageToken === '' ? prefix : deadLetterKey(meta.value.id, Number(pageToken) + 1);
+      (async () => {
+        const deadLetters: DeadLetter[] = [];
+        for await (const [, value] of store.scan({ gte: from, lt: prefixEnd(prefix), limit: limit + 1 })) deadLetters.push(JSON.parse(value) as DeadLetter);
+        const more = deadLetters.length > limit;
+        const page = deadLetters.slice(0, limit);
+        callback(null, { deadLetters: page, nextPageToken: more ? String(page[page.length - 1]!.sequence) : '' });
+      })().catch((err: Error) => callback(statusError(grpc.status.INTERNAL, err.message)));
+    },
+
+    RetryDeadLetters(call, callback) {
+      const meta = lookup(call.request.broadcastId);
+      if (!meta.ok) return callback(toStatus(meta.error));
+      const id = meta.value.id;
+      const wanted = call.request.sequences.length === 0 ? undefined : new Set(call.request.sequences);
+      if (wanted !== undefined && wanted.size > LIMITS.retryMax) return callback(statusError(grpc.status.INVALID_ARGUMENT, `at most ${LIMITS.retryMax} sequences per call`));
+      if (meta.value.state === 'CANCELLED') return callback(statusError(grpc.status.FAILED_PRECONDITION, `broadcast ${id} is cancelled`));
+      creating = creating.then(async () => {
+        const prefix = deadLetterKey(id, 0).slice(0, -12);
+        const sequences: number[] = [];
+        for await (const [, value] of store.scan({ gte: prefix, lt: prefixEnd(prefix) })) {
+          const dl = JSON.parse(value) as { sequence: number };
+          if (wanted === undefined || wanted.has(dl.sequence)) sequences.push(dl.sequence);
+          if (sequences.length >= LIMITS.retryMax) break;
+        }
+        await store.batch(sequences.map((seq) => ({ type: 'del', key: deadLetterKey(id, seq) })));
+        const result = scheduler.retry(id, sequences);
+        if (!result.ok) return callback(toStatus(result.error));
+        scheduler.tick();
+        await coordinator.commit();
+        coordinator.log.info({ broadcastId: id, retried: sequences.length }, 'dead letters retried');
+        callback(null, { retried: sequences.length, broadcast: snapshot(result.value) });
+      }).catch((err: Error) => callback(statusError(grpc.status.INTERNAL, err.message)));
+    },
+  };
+}
+
+export function shardDataHandlers(coordinator: Coordinator, store: KvStore): ShardDataHandlers {
+  const { scheduler } = coordinator;
+  return {
+    ReadAudience(call, callback) {
+      const { broadcastId, shardId, epoch, nodeKey, fromSequence, limit } = call.request;
+      const held = scheduler.checkReader(nodeKey, broadcastId, shardId, epoch);
+      if (!held.ok) return callback(toStatus(held.error));
+      const shard = held.value;
+      const meta = scheduler.get(broadcastId)!;
+      if (fromSequence < shard.start || fromSequence > shard.end) {
+        return callback(statusError(grpc.status.OUT_OF_RANGE, `from_sequence ${fromSequence} is outside shard [${shard.start}, ${shard.end})`));
+      }
+      const pageSize = Math.min(limit === 0 ? 1000 : limit, LIMITS.audiencePageMax);
+      const end = Math.min(shard.end, fromSequence + pageSize);
+      (async () => {
+        const entries: AudienceEntry[] = [];
+        if (end > fromSequence) {
+          for await (const [key, value] of store.scan({ gte: audienceKey(meta.audienceId, fromSequence), lt: audienceKey(meta.audienceId, end) })) {
+            const r = JSON.parse(value) as StoredRecipient;
+            entries.push({ sequence: Number(key.slice(-12)), recipient: { id: r.id, vars: r.vars.map(([k, v]) => ({ key: k, value: v })) } });
+          }
+        }
+        callback(null, { entries, shardEnd: shard.end });
+      })().catch((err: Error) => callback(statusError(grpc.status.INTERNAL, err.message)));
+    },
+
+    ReportDeadLetters(call, callback) {
+      const { broadcastId, shardId, epoch, nodeKey, deadLetters } = call.request;
+      const shard = scheduler.shard(broadcastId, shardId);
+      if (shard === undefined || shard.owner !== nodeKey || shard.epoch !== epoch || (shard.state !== 'ASSIGNED' && shard.state !== 'REVOKING')) {
+        return callback(statusError(grpc.status.FAILED_PRECONDITION, `shard ${broadcastId}#${shardId} epoch ${epoch} is not held by ${nodeKey}`));
+      }
+      for (const dl of deadLetters) {
+        if (dl.sequence < shard.start || dl.sequence >= shard.end) return callback(statusError(grpc.status.OUT_OF_RANGE, `dead letter ${dl.sequence} is outside shard [${shard.start}, ${shard.end})`));
+      }
+      const ops: BatchOp[] = deadLetters.map((dl) => ({
+        type: 'put',
+        key: deadLetterKey(broadcastId, dl.sequence),
+        value: JSON.stringify({ broadcastId, sequence: dl.sequence, recipientId: dl.recipientId, reason: dl.reason, attempts: dl.attempts }),
+      }));
+      store.batch(ops).then(() => {
+        for (const dl of deadLetters) coordinator.log.warn({ broadcastId, shardId, nodeKey, sequence: dl.sequence, recipientId: dl.recipientId, reason: dl.reason }, 'dead letter');
+        callback(null, {});
+      }, (err: Error) => callback(statusError(grpc.status.INTERNAL, err.message)));
+    },
+  };
+}
+

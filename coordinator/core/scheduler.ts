@@ -1,0 +1,515 @@
+/**
+ * Broadcast scheduling, pure: broadcasts are cut into shards (contiguous
+ * sequence ranges); shards are ordered out to healthy nodes weighted by
+ * capacity; progress moves watermarks forward (never back) and is
+ * checkpointed in batches; a node that goes DOWN has its remainder cut into
+ * as many units as there are healthy nodes and ordered out anew with new
+ * epochs.
+ *
+ * Memory is O(shards), never O(audience): recipients stay in the store.
+ *
+ * One owner at a time: a shard changes hands only when its owner is DOWN
+ * (its lease has surely expired: the registry declares DOWN only after
+ * downAfterMs > leaseTtlMs) or after the owner confirmed a revoke (its
+ * progress reports no longer list the shard).
+ */
+import { assert, fail, ok, type Result } from '../../shared/errors';
+import type { BatchOp } from '../../shared/store/store';
+import type { Clock } from '../../shared/clock';
+import { assignShards, planShards, splitRange, type NodeSlot, type SequenceRange } from './shard-planner';
+
+export type BroadcastStateName = 'PENDING' | 'RUNNING' | 'PAUSED' | 'COMPLETED' | 'CANCELLED' | 'FAILED';
+export type ShardStateName = 'PENDING' | 'ASSIGNED' | 'REVOKING' | 'DONE';
+
+export interface BroadcastOptionsDomain {
+  shardSize: number;
+  onlyReachable: boolean;
+  priority: number;
+  notBeforeUnixMs: number;
+  rateLimitPerS: number;
+}
+
+export interface BroadcastMeta {
+  id: string;
+  clusterId: string;
+  template: string;
+  options: BroadcastOptionsDomain;
+  state: BroadcastStateName;
+  total: number;
+  /** Key prefix of the audience in the store (the broadcast id, or an upload id). */
+  audienceId: string;
+  createdAtUnixMs: number;
+  finishedAtUnixMs: number;
+  requestId: string;
+  nextShardId: number;
+  /** Dead letters handed back for another try (they are counted again by their retry shards). */
+  deadRetried: number;
+}
+
+export interface Shard {
+  broadcastId: string;
+  shardId: number;
+  start: number;
+  end: number;
+  state: ShardStateName;
+  owner: string;
+  epoch: number;
+  watermark: number;
+  delivered: number;
+  skipped: number;
+  dead: number;
+}
+
+export interface ShardProgressDomain {
+  broadcastId: string;
+  shardId: number;
+  epoch: number;
+  watermark: number;
+  delivered: number;
+  skipped: number;
+  dead: number;
+  done: boolean;
+  /** The node confirms it stopped the shard after a revoke. */
+  stopped: boolean;
+}
+
+export interface ShardOrderDomain {
+  broadcastId: string;
+  shardId: number;
+  epoch: number;
+  start: number;
+  end: number;
+  template: string;
+  onlyReachable: boolean;
+  rateLimitPerS: number;
+}
+
+export type SchedulerSend =
+  | { nodeKey: string; kind: 'order'; order: ShardOrderDomain }
+  | { nodeKey: string; kind: 'revoke'; broadcastId: string; shardId: number; epoch: number; reason: string };
+
+export interface SchedulerEffects {
+  persist: BatchOp[];
+  send: SchedulerSend[];
+  /** Broadcasts whose state or counts changed (for watchers). */
+  changed: Set<string>;
+  /** Reassignments after a node went DOWN: when the orders went out. */
+  takeovers: Array<{ nodeKey: string; shards: number; atMs: number }>;
+}
+
+export interface SchedulerConfig {
+  /** Concurrent shards per unit of capacity weight. */
+  shardsPerWeight: number;
+  /** Never cut a remainder into pieces smaller than this. */
+  splitSizeMin: number;
+  checkpointIntervalMs: number;
+  /** Re-send an order (or revoke) its node has not confirmed after this long. */
+  orderResendMs: number;
+}
+
+export interface Counts {
+  total: number;
+  delivered: number;
+  skipped: number;
+  dead: number;
+  inFlight: number;
+  pending: number;
+}
+
+export const KEY_BROADCAST = 'b/';
+export const KEY_SHARD = 's/';
+export const KEY_AUDIENCE = 'a/';
+export const KEY_DEAD_LETTER = 'dl/';
+export const KEY_REQUEST = 'r/';
+
+export const pad = (n: number, width = 12): string => String(n).padStart(width, '0');
+export const broadcastKey = (id: string): string => KEY_BROADCAST + id;
+export const shardKey = (id: string, shardId: number): string => `${KEY_SHARD}${id}/${pad(shardId, 8)}`;
+export const audienceKey = (audienceId: string, sequence: number): string => `${KEY_AUDIENCE}${audienceId}/${pad(sequence)}`;
+export const deadLetterKey = (id: string, sequence: number): string => `${KEY_DEAD_LETTER}${id}/${pad(sequence)}`;
+
+interface NodeInfo {
+  weight: number;
+  available: boolean;
+  /** shard ref → when the node last listed it in progress. */
+  lastReported: Map<string, number>;
+}
+
+interface Runtime {
+  /** When the current order (or revoke) went out, for resends. */
+  sentAtMs: number;
+  dirty: boolean;
+}
+
+const ref = (broadcastId: string, shardId: number) => `${broadcastId}#${shardId}`;
+
+export class Scheduler {
+  private readonly broadcasts = new Map<string, BroadcastMeta>();
+  private readonly shards = new Map<string, Map<number, Shard>>();
+  private readonly runtime = new Map<Shard, Runtime>();
+  private readonly nodes = new Map<string, NodeInfo>();
+  private lastCheckpointMs = Number.NEGATIVE_INFINITY;
+  private effects: SchedulerEffects = emptyEffects();
+
+  constructor(
+    private readonly config: SchedulerConfig,
+    private readonly clock: Clock,
+  ) {
+    assert(config.shardsPerWeight >= 1 && config.splitSizeMin >= 1, 'positive scheduler limits');
+  }
+
+  load(broadcasts: Iterable<BroadcastMeta>, shards: Iterable<Shard>): void {
+    for (const meta of broadcasts) {
+      this.broadcasts.set(meta.id, meta);
+      this.shards.set(meta.id, new Map());
+    }
+    const now = this.clock.monotonicMs();
+    for (const shard of shards) {
+      this.shards.get(shard.broadcastId)?.set(shard.shardId, shard);
+      // Orders are re-sent unless the owner reports the shard soon.
+      this.runtime.set(shard, { sentAtMs: now, dirty: false });
+    }
+  }
+
+  takeEffects(): SchedulerEffects {
+    const taken = this.effects;
+    this.effects = emptyEffects();
+    return taken;
+  }
+
+  get(id: string): BroadcastMeta | undefined {
+    return this.broadcasts.get(id);
+  }
+
+  list(clusterId: string): BroadcastMeta[] {
+    return [...this.broadcasts.values()].filter((b) => clusterId === '' || b.clusterId === clusterId).sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  shardsOf(id: string): Shard[] {
+    return [...(this.shards.get(id)?.values() ?? [])].sort((a, b) => a.shardId - b.shardId);
+  }
+
+  shard(id: string, shardId: number): Shard | undefined {
+    return this.shards.get(id)?.get(shardId);
+  }
+
+  counts(id: string): Counts {
+    const meta = this.broadcasts.get(id);
+    assert(meta !== undefined, `counts of a known broadcast (${id})`);
+    const counts: Counts = { total: meta.total, delivered: 0, skipped: 0, dead: -meta.deadRetried, inFlight: 0, pending: 0 };
+    for (const shard of this.shards.get(id)!.values()) {
+      counts.delivered += shard.delivered;
+      counts.skipped += shard.skipped;
+      counts.dead += shard.dead;
+      const remaining = shard.state === 'DONE' ? 0 : shard.end - shard.watermark;
+      if (shard.state === 'PENDING') counts.pending += remaining;
+      else counts.inFlight += remaining;
+    }
+    if (meta.state === 'CANCELLED') {
+      counts.pending += counts.inFlight;
+      counts.inFlight = 0;
+    }
+    return counts;
+  }
+
+  /** A new broadcast with `total` recipients already stored under its audience id. */
+  create(meta: BroadcastMeta): void {
+    assert(!this.broadcasts.has(meta.id), 'broadcast ids are unique');
+    const plan = planShards(meta.total, meta.options.shardSize);
+    this.broadcasts.set(meta.id, meta);
+    this.shards.set(meta.id, new Map());
+    meta.state = meta.total === 0 ? 'COMPLETED' : 'PENDING';
+    for (const range of plan) this.addShard(meta, range);
+    this.persistMeta(meta);
+  }
+
+  /** Node available for new work (registered, recovered) with its capacity weight. */
+  nodeUp(nodeKey: string, weight: number): void {
+    const node = this.nodes.get(nodeKey);
+    if (node === undefined) this.nodes.set(nodeKey, { weight, available: true, lastReported: new Map() });
+    else {
+      node.weight = weight;
+      node.available = true;
+    }
+  }
+
+  /** Node draining: keeps what it has, takes nothing new. */
+  nodeDraining(nodeKey: string): void {
+    const node = this.nodes.get(nodeKey);
+    if (node !== undefined) node.available = false;
+  }
+
+  /**
+   * Node DOWN or LEFT: its lease is gone, so its shards change hands now.
+   * Each shard keeps what was checkpointed; its remainder is cut into as
+   * many units as there are healthy nodes.
+   */
+  nodeGone(nodeKey: string): void {
+    this.nodes.delete(nodeKey);
+    const healthy = Math.max(1, [...this.nodes.values()].filter((n) => n.available).length);
+    let moved = 0;
+    for (const [id, shards] of this.shards) {
+      const meta = this.broadcasts.get(id)!;
+      for (const shard of [...shards.values()]) {
+        if (shard.owner !== nodeKey || (shard.state !== 'ASSIGNED' && shard.state !== 'REVOKING')) continue;
+        moved += 1;
+        this.requeueRemainder(meta, shard, healthy);
+      }
+    }
+    if (moved > 0) this.effects.takeovers.push({ nodeKey, shards: moved, atMs: this.clock.monotonicMs() });
+  }
+
+  /** Progress from a node (through liveness). Returns false for a stale epoch or owner. */
+  progress(nodeKey: string, report: ShardProgressDomain): boolean {
+    const shard = this.shards.get(report.broadcastId)?.get(report.shardId);
+    const node = this.nodes.get(nodeKey);
+    if (node !== undefined) node.lastReported.set(ref(report.broadcastId, report.shardId), this.clock.monotonicMs());
+    if (shard === undefined || shard.owner !== nodeKey || shard.epoch !== report.epoch) return false;
+    if (shard.state !== 'ASSIGNED' && shard.state !== 'REVOKING') return false;
+    if (report.stopped) {
+      if (shard.state === 'REVOKING') this.finishRevoke(shard);
+      return true;
+    }
+    if (report.watermark < shard.watermark || report.watermark > shard.end) return false;
+    if (report.watermark > shard.watermark || report.delivered !== shard.delivered || report.skipped !== shard.skipped || report.dead !== shard.dead) {
+      shard.watermark = report.watermark;
+      shard.delivered = report.delivered;
+      shard.skipped = report.skipped;
+      shard.dead = report.dead;
+      this.runtime.get(shard)!.dirty = true;
+      this.effects.changed.add(shard.broadcastId);
+    }
+    if (report.done && shard.watermark === shard.end && shard.state === 'ASSIGNED') {
+      shard.state = 'DONE';
+      this.persistShard(shard);
+      this.maybeComplete(this.broadcasts.get(shard.broadcastId)!);
+    }
+    return true;
+  }
+
+  /** The sequences a node may read for a shard: only the current owner and epoch. */
+  checkReader(nodeKey: string, broadcastId: string, shardId: number, epoch: number): Result<Shard> {
+    const shard = this.shards.get(broadcastId)?.get(shardId);
+    if (shard === undefined) return fail('NOT_FOUND', `shard ${broadcastId}#${shardId} does not exist`);
+    if (shard.owner !== nodeKey || shard.epoch !== epoch || shard.state !== 'ASSIGNED') {
+      return fail('FAILED_PRECONDITION', `shard ${broadcastId}#${shardId} epoch ${epoch} is not held by ${nodeKey} (owner ${shard.owner || 'none'}, epoch ${shard.epoch}, ${shard.state})`);
+    }
+    return ok(shard);
+  }
+
+  pause(id: string): Result<BroadcastMeta> {
+    const meta = this.broadcasts.get(id);
+    if (meta === undefined) return fail('NOT_FOUND', `broadcast ${id} does not exist`);
+    if (meta.state === 'PAUSED') return ok(meta);
+    if (meta.state !== 'PENDING' && meta.state !== 'RUNNING') return fail('FAILED_PRECONDITION', `broadcast ${id} is ${meta.state}; only a pending or running broadcast can be paused`);
+    meta.state = 'PAUSED';
+    this.revokeAll(meta, 'broadcast paused');
+    this.persistMeta(meta);
+    return ok(meta);
+  }
+
+  resume(id: string): Result<BroadcastMeta> {
+    const meta = this.broadcasts.get(id);
+    if (meta === undefined) return fail('NOT_FOUND', `broadcast ${id} does not exist`);
+    if (meta.state === 'RUNNING' || meta.state === 'PENDING') return ok(meta);
+    if (meta.state !== 'PAUSED') return fail('FAILED_PRECONDITION', `broadcast ${id} is ${meta.state}; only a paused broadcast can be resumed`);
+    meta.state = 'PENDING';
+    this.persistMeta(meta);
+    return ok(meta);
+  }
+
+  cancel(id: string): Result<BroadcastMeta> {
+    const meta = this.broadcasts.get(id);
+    if (meta === undefined) return fail('NOT_FOUND', `broadcast ${id} does not exist`);
+    if (meta.state === 'CANCELLED') return ok(meta);
+    if (meta.state === 'COMPLETED' || meta.state === 'FAILED') return fail('FAILED_PRECONDITION', `broadcast ${id} is already ${meta.state}`);
+    meta.state = 'CANCELLED';
+    meta.finishedAtUnixMs = this.clock.wallMs();
+    this.revokeAll(meta, 'broadcast cancelled');
+    this.persistMeta(meta);
+    return ok(meta);
+  }
+
+  /**
+   * Hand dead letters back: each run of consecutive sequences becomes a new
+   * shard; the caller has removed them from the dead-letter queue.
+   */
+  retry(id: string, sequences: readonly number[]): Result<BroadcastMeta> {
+    const meta = this.broadcasts.get(id);
+    if (meta === undefined) return fail('NOT_FOUND', `broadcast ${id} does not exist`);
+    if (meta.state === 'CANCELLED') return fail('FAILED_PRECONDITION', `broadcast ${id} is cancelled`);
+    if (sequences.length === 0) return ok(meta);
+    const sorted = [...sequences].sort((a, b) => a - b);
+    let runStart = sorted[0]!;
+    let previous = runStart;
+    for (const seq of [...sorted.slice(1), Number.NaN]) {
+      if (seq === previous + 1) {
+        previous = seq;
+        continue;
+      }
+      this.addShard(meta, { start: runStart, end: previous + 1 });
+      runStart = previous = seq;
+    }
+    meta.deadRetried += sorted.length;
+    if (meta.state === 'COMPLETED' || meta.state === 'FAILED') {
+      meta.state = 'PENDING';
+      meta.finishedAtUnixMs = 0;
+    }
+    this.persistMeta(meta);
+    return ok(meta);
+  }
+
+  /** Assign pending work, re-send unconfirmed orders, finish revokes, checkpoint. */
+  tick(): void {
+    const now = this.clock.monotonicMs();
+    this.assign(now);
+    this.resend(now);
+    if (now - this.lastCheckpointMs >= this.config.checkpointIntervalMs) {
+      this.lastCheckpointMs = now;
+      for (const [shard, rt] of this.runtime) {
+        if (!rt.dirty) continue;
+        rt.dirty = false;
+        this.persistShard(shard);
+      }
+    }
+  }
+
+  private assign(now: number): void {
+    const wall = this.clock.wallMs();
+    const pending: Array<{ meta: BroadcastMeta; shard: Shard }> = [];
+    const load = new Map<string, number>();
+    for (const [id, shards] of this.shards) {
+      const meta = this.broadcasts.get(id)!;
+      const runnable = (meta.state === 'PENDING' || meta.state === 'RUNNING') && meta.options.notBeforeUnixMs <= wall;
+      for (const shard of shards.values()) {
+        if (shard.state === 'ASSIGNED' || shard.state === 'REVOKING') load.set(shard.owner, (load.get(shard.owner) ?? 0) + 1);
+        else if (shard.state === 'PENDING' && runnable) pending.push({ meta, shard });
+      }
+    }
+    if (pending.length === 0) return;
+    pending.sort((a, b) => b.meta.options.priority - a.meta.options.priority || a.meta.createdAtUnixMs - b.meta.createdAtUnixMs || a.shard.shardId - b.shard.shardId);
+    const slots: NodeSlot[] = [];
+    for (const [key, node] of this.nodes) if (node.available) slots.push({ key, weight: node.weight, assigned: load.get(key) ?? 0 });
+    for (const { item, nodeKey } of assignShards(pending, slots, this.config.shardsPerWeight)) {
+      const { meta, shard } = item;
+      shard.state = 'ASSIGNED';
+      shard.owner = nodeKey;
+      shard.epoch += 1;
+      if (meta.state === 'PENDING') {
+        meta.state = 'RUNNING';
+        this.persistMeta(meta);
+      }
+      this.persistShard(shard);
+      this.sendOrder(meta, shard, now);
+    }
+  }
+
+  private sendOrder(meta: BroadcastMeta, shard: Shard, now: number): void {
+    const rt = this.runtime.get(shard)!;
+    rt.sentAtMs = now;
+    const owners = new Set([...this.shards.get(meta.id)!.values()].filter((s) => s.state === 'ASSIGNED').map((s) => s.owner));
+    const rate = meta.options.rateLimitPerS === 0 ? 0 : Math.max(1, Math.floor(meta.options.rateLimitPerS / Math.max(1, owners.size)));
+    this.effects.send.push({
+      nodeKey: shard.owner,
+      kind: 'order',
+      order: { broadcastId: meta.id, shardId: shard.shardId, epoch: shard.epoch, start: shard.watermark, end: shard.end, template: meta.template, onlyReachable: meta.options.onlyReachable, rateLimitPerS: rate },
+    });
+  }
+
+  private resend(now: number): void {
+    for (const [shard, rt] of this.runtime) {
+      if (shard.state !== 'ASSIGNED' && shard.state !== 'REVOKING') continue;
+      if (now - rt.sentAtMs < this.config.orderResendMs) continue;
+      const node = this.nodes.get(shard.owner);
+      const reportedAt = node?.lastReported.get(ref(shard.broadcastId, shard.shardId)) ?? Number.NEGATIVE_INFINITY;
+      if (shard.state === 'ASSIGNED' && now - reportedAt < this.config.orderResendMs) continue;
+      if (shard.state === 'ASSIGNED') this.sendOrder(this.broadcasts.get(shard.broadcastId)!, shard, now);
+      else {
+        rt.sentAtMs = now;
+        this.effects.send.push({ nodeKey: shard.owner, kind: 'revoke', broadcastId: shard.broadcastId, shardId: shard.shardId, epoch: shard.epoch, reason: 'revoked' });
+      }
+    }
+  }
+
+  /** A revoked shard is free once its owner confirmed it stopped (or is gone). */
+  private finishRevoke(shard: Shard): void {
+    const meta = this.broadcasts.get(shard.broadcastId)!;
+    if (meta.state === 'CANCELLED') {
+      shard.state = 'DONE';
+      shard.owner = '';
+      this.persistShard(shard);
+    } else {
+      this.requeueRemainder(meta, shard, 1);
+    }
+  }
+
+  private requeueRemainder(meta: BroadcastMeta, shard: Shard, parts: number): void {
+    const remainder: SequenceRange = { start: shard.watermark, end: shard.end };
+    if (meta.state === 'CANCELLED') {
+      shard.state = 'DONE';
+      shard.owner = '';
+      this.persistShard(shard);
+      return;
+    }
+    if (remainder.end - remainder.start === 0) {
+      shard.state = 'DONE';
+      this.persistShard(shard);
+      this.maybeComplete(meta);
+      return;
+    }
+    const pieces = splitRange(remainder, parts, this.config.splitSizeMin);
+    // The shard keeps what was checkpointed and its first piece; the rest become new shards.
+    shard.end = pieces[0]!.end;
+    shard.state = 'PENDING';
+    shard.owner = '';
+    this.persistShard(shard);
+    for (const piece of pieces.slice(1)) this.addShard(meta, piece);
+    this.persistMeta(meta);
+    this.effects.changed.add(meta.id);
+  }
+
+  private revokeAll(meta: BroadcastMeta, reason: string): void {
+    const now = this.clock.monotonicMs();
+    for (const shard of this.shards.get(meta.id)!.values()) {
+      if (shard.state === 'PENDING' && meta.state === 'CANCELLED') {
+        shard.state = 'DONE';
+        this.persistShard(shard);
+      }
+      if (shard.state !== 'ASSIGNED') continue;
+      shard.state = 'REVOKING';
+      this.runtime.get(shard)!.sentAtMs = now;
+      this.persistShard(shard);
+      this.effects.send.push({ nodeKey: shard.owner, kind: 'revoke', broadcastId: meta.id, shardId: shard.shardId, epoch: shard.epoch, reason });
+    }
+  }
+
+  private maybeComplete(meta: BroadcastMeta): void {
+    if (meta.state !== 'RUNNING' && meta.state !== 'PENDING') return;
+    for (const shard of this.shards.get(meta.id)!.values()) if (shard.state !== 'DONE') return;
+    meta.state = 'COMPLETED';
+    meta.finishedAtUnixMs = this.clock.wallMs();
+    this.persistMeta(meta);
+  }
+
+  private addShard(meta: BroadcastMeta, range: SequenceRange): Shard {
+    const shard: Shard = { broadcastId: meta.id, shardId: meta.nextShardId++, start: range.start, end: range.end, state: 'PENDING', owner: '', epoch: 0, watermark: range.start, delivered: 0, skipped: 0, dead: 0 };
+    this.shards.get(meta.id)!.set(shard.shardId, shard);
+    this.runtime.set(shard, { sentAtMs: 0, dirty: false });
+    this.persistShard(shard);
+    return shard;
+  }
+
+  private persistShard(shard: Shard): void {
+    this.effects.persist.push({ type: 'put', key: shardKey(shard.broadcastId, shard.shardId), value: JSON.stringify(shard) });
+    this.effects.changed.add(shard.broadcastId);
+  }
+
+  private persistMeta(meta: BroadcastMeta): void {
+    this.effects.persist.push({ type: 'put', key: broadcastKey(meta.id), value: JSON.stringify(meta) });
+    this.effects.changed.add(meta.id);
+  }
+}
+
+function emptyEffects(): SchedulerEffects {
+  return { persist: [], send: [], changed: new Set(), takeovers: [] };
+}

@@ -1,0 +1,74 @@
+import { ConfigError, type Schema } from '../shared/config';
+import { LOG_LEVELS } from '../shared/log';
+import { checkOutageWindows, checkSuffixes, LATENCY_MS_MAX, type LedgerConfig, type OutageWindow } from './core/ledger';
+
+export interface GatewaySimConfig {
+  listen: string;
+  httpListen: string;
+  latencyMs: number;
+  retryPerMille: number;
+  unreachableSuffixes: string;
+  permanentFailureSuffixes: string;
+  outageWindowsMs: string;
+  seed: number;
+  ledgerKeysMax: number;
+  shutdownGraceMs: number;
+  logLevel: string;
+}
+
+export const GATEWAY_SIM_SCHEMA: Schema = [
+  { name: 'listen', kind: 'address', default: '127.0.0.1:7090', doc: 'Where the gRPC Gateway and GatewaySimulator services listen, plus health and reflection.' },
+  { name: 'httpListen', kind: 'address', default: '', doc: 'Where the HTTP webhook listens (POST /deliver, POST /presence); off when empty.' },
+  { name: 'latencyMs', kind: 'int', default: 0, min: 0, max: LATENCY_MS_MAX, doc: 'Delay before every Deliver and presence answer.' },
+  { name: 'retryPerMille', kind: 'int', default: 0, min: 0, max: 1000, doc: 'Items answered RETRY per thousand otherwise deliverable items (seeded, see --seed).' },
+  { name: 'unreachableSuffixes', kind: 'string', default: '', doc: 'Comma-separated recipient id suffixes that are unreachable (UNREACHABLE, and not present).' },
+  { name: 'permanentFailureSuffixes', kind: 'string', default: '', doc: 'Comma-separated recipient id suffixes that fail permanently (PERMANENT_FAILURE); checked before the unreachable ones.' },
+  { name: 'outageWindowsMs', kind: 'string', default: '', doc: 'Scheduled outages as START-END ms after start, comma-separated (e.g. 5000-8000,20000-21000); every call fails with UNAVAILABLE (HTTP 503) inside one.' },
+  { name: 'seed', kind: 'int', default: 1, min: 0, max: 4_294_967_295, doc: 'Seed of the retry randomness; the same seed and calls give the same answers.' },
+  { name: 'ledgerKeysMax', kind: 'int', default: 16_000_000, min: 1, max: 1_000_000_000, doc: 'Distinct delivered keys the simulator remembers; a batch that could exceed it is refused (RESOURCE_EXHAUSTED, HTTP 507). A key with a short text costs about 200 bytes of heap (about 3.2 GB at the default).' },
+  { name: 'shutdownGraceMs', kind: 'int', default: 1000, min: 0, max: 60_000, doc: 'How long shutdown waits for calls to finish.' },
+  { name: 'logLevel', kind: 'string', default: 'info', doc: 'pino log level: fatal, error, warn, info, debug, trace or silent.' },
+];
+
+/** "a, b,,c" → ["a", "b", "c"] */
+export function parseSuffixList(flag: string, text: string): string[] {
+  const suffixes = text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const error = checkSuffixes(flag, suffixes);
+  if (error !== undefined) throw new ConfigError(error.message);
+  return suffixes;
+}
+
+/** "5000-8000,20000-21000" → [{fromMs: 5000, toMs: 8000}, {fromMs: 20000, toMs: 21000}] */
+export function parseOutageWindows(flag: string, text: string): OutageWindow[] {
+  const windows: OutageWindow[] = [];
+  for (const part of text.split(',').map((s) => s.trim()).filter((s) => s.length > 0)) {
+    const match = /^(\d+)\s*-\s*(\d+)$/.exec(part);
+    if (match === null) throw new ConfigError(`${flag}: expected START-END in ms (e.g. 5000-8000), got ${JSON.stringify(part)}`);
+    const fromMs = Number(match[1]);
+    const toMs = Number(match[2]);
+    if (!Number.isSafeInteger(toMs) || toMs <= fromMs) throw new ConfigError(`${flag}: window ${JSON.stringify(part)} must end after it starts`);
+    windows.push({ fromMs, toMs });
+  }
+  const error = checkOutageWindows(windows);
+  if (error !== undefined) throw new ConfigError(`${flag}: ${error.message}`);
+  return windows;
+}
+
+export function checkGatewaySimConfig(config: GatewaySimConfig): GatewaySimConfig {
+  if (!(LOG_LEVELS as readonly string[]).includes(config.logLevel)) throw new ConfigError(`--log-level: unknown level ${JSON.stringify(config.logLevel)}`);
+  if (config.httpListen === config.listen && !config.listen.endsWith(':0')) throw new ConfigError('--http-listen must differ from --listen');
+  ledgerConfigOf(config);
+  return config;
+}
+
+/** The core's settings from the flags; throws ConfigError for junk in the text options. */
+export function ledgerConfigOf(config: GatewaySimConfig): LedgerConfig {
+  return {
+    latencyMs: config.latencyMs,
+    retryRate: config.retryPerMille / 1000,
+    unreachableSuffixes: parseSuffixList('--unreachable-suffixes', config.unreachableSuffixes),
+    permanentFailureSuffixes: parseSuffixList('--permanent-failure-suffixes', config.permanentFailureSuffixes),
+    outageWindowsMs: parseOutageWindows('--outage-windows-ms', config.outageWindowsMs),
+    ledgerKeysMax: config.ledgerKeysMax,
+  };
+}

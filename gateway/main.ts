@@ -1,0 +1,22 @@
+/** `relaycast gateway-sim`: a downstream gateway that counts deliveries and duplicates. */
+import { createLogger } from '../shared/log';
+import { onShutdownSignal } from '../shared/process';
+import type { GatewaySimConfig } from './config';
+import { startGatewaySim } from './sim-server';
+
+export async function runGatewaySim(config: GatewaySimConfig): Promise<void> {
+  const log = createLogger('gateway-sim', config.logLevel);
+  const sim = await startGatewaySim(config, { log });
+  log.info({
+    address: sim.address,
+    httpAddress: sim.httpAddress,
+    latencyMs: config.latencyMs,
+    retryPerMille: config.retryPerMille,
+    unreachableSuffixes: config.unreachableSuffixes,
+    permanentFailureSuffixes: config.permanentFailureSuffixes,
+    outageWindowsMs: config.outageWindowsMs,
+    seed: config.seed,
+  }, 'gateway simulator started');
+  process.stdout.write(JSON.stringify({ ready: 'gateway-sim', address: sim.address, httpAddress: sim.httpAddress }) + '\n');
+  onShutdownSignal(log, () => sim.stop());
+}

@@ -1,0 +1,10 @@
+/** Typed access to relaycast.gateway.v1 from the shared proto loader. */
+import { loadProtos } from '../shared/proto';
+import type { ProtoGrpcType as GatewayProto } from '../shared/generated/gateway';
+import type { ProtoGrpcType as SimulatorProto } from '../shared/generated/simulator';
+
+export type GatewayV1 = GatewayProto['relaycast']['gateway']['v1'] & SimulatorProto['relaycast']['gateway']['v1'];
+
+export function gatewayV1(): GatewayV1 {
+  return (loadProtos().proto as unknown as GatewayProto & SimulatorProto).relaycast.gateway.v1;
+}

@@ -1,0 +1,286 @@
+/**
+ * How a node talks to the downstream gateway: the relaycast.gateway.v1
+ * Gateway service over gRPC, or the same contract as an HTTP webhook.
+ * Callers see plain domain types and two kinds of failure:
+ *
+ *  - GatewayUnavailableError: the call as a whole did not happen or cannot
+ *    be trusted (transport errors, timeouts, UNAVAILABLE, HTTP 5xx, a
+ *    malformed answer). Keep the items and try again when the gateway is back.
+ *  - GatewayRejectedError: the gateway understood and refused the request
+ *    (INVALID_ARGUMENT, HTTP 4xx, ...). Retrying the same request will not help.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { loadProtos } from '../shared/proto';
+import type { ProtoGrpcType as GatewayProto } from '../shared/generated/gateway';
+import type { GatewayClient as GatewayGrpcClient } from '../shared/generated/relaycast/gateway/v1/Gateway';
+import type { DeliveryResult__Output } from '../shared/generated/relaycast/gateway/v1/DeliveryResult';
+
+export interface DeliveryItem {
+  /** "<broadcastId>/<sequence>": the same for every attempt of this item. */
+  idempotencyKey: string;
+  recipientId: string;
+  /** The rendered, per-recipient message. */
+  text: string;
+  broadcastId: string;
+  sequence: number;
+}
+
+export type DeliveryOutcome = 'DELIVERED' | 'RETRY' | 'PERMANENT_FAILURE' | 'UNREACHABLE';
+
+export interface DeliveryResult {
+  idempotencyKey: string;
+  outcome: DeliveryOutcome;
+  reason: string;
+}
+
+export interface GatewayClient {
+  /** One result per item, in order. Throws GatewayUnavailableError or GatewayRejectedError for the call as a whole. */
+  deliver(items: DeliveryItem[]): Promise<DeliveryResult[]>;
+  /** Reachability per recipient, in order. */
+  lookupPresence(recipientIds: string[]): Promise<boolean[]>;
+  close(): void;
+}
+
+export interface GatewayClientOptions {
+  /** Bound on one call, connection set-up included (gRPC deadline / HTTP timeout). */
+  timeoutMs: number;
+}
+
+/** The gateway cannot be reached or refused the call as a whole; nothing in it can be assumed done. */
+export class GatewayUnavailableError extends Error {
+  override readonly name = 'GatewayUnavailableError';
+}
+
+/** The gateway refused the request itself (a 4xx or a non-transient gRPC status). */
+export class GatewayRejectedError extends Error {
+  override readonly name = 'GatewayRejectedError';
+  constructor(
+    message: string,
+    /** gRPC status name (INVALID_ARGUMENT) or HTTP status (HTTP 400). */
+    readonly status: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+export type GatewayTarget = { kind: 'grpc'; address: string } | { kind: 'http'; url: string };
+
+const OUTCOMES: ReadonlySet<string> = new Set<DeliveryOutcome>(['DELIVERED', 'RETRY', 'PERMANENT_FAILURE', 'UNREACHABLE']);
+const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+const TARGET_FORMS = 'expected HOST:PORT, grpc://HOST:PORT, or an http:// or https:// URL';
+/** gRPC statuses that mean "this call did not happen; the gateway may take it later". */
+const TRANSIENT_GRPC_CODES: ReadonlySet<number> = new Set([
+  grpc.status.UNAVAILABLE,
+  grpc.status.DEADLINE_EXCEEDED,
+  grpc.status.RESOURCE_EXHAUSTED,
+  grpc.status.ABORTED,
+  grpc.status.CANCELLED,
+  grpc.status.INTERNAL,
+  grpc.status.UNKNOWN,
+]);
+const MESSAGE_BYTES_MAX = 16 * 1024 * 1024;
+const ERROR_BODY_CHARS_MAX = 500;
+
+/** Validates a --gateway value; throws an Error saying what is wrong. */
+export function parseGatewayTarget(target: string): GatewayTarget {
+  const text = target.trim();
+  if (text === '') throw new Error(`gateway target is empty; ${TARGET_FORMS}`);
+  if (/^https?:\/\//i.test(text)) {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      throw new Error(`gateway target ${JSON.stringify(target)} is not a valid URL; ${TARGET_FORMS}`);
+    }
+    if (url.search !== '' || url.hash !== '') throw new Error(`gateway target ${JSON.stringify(target)}: the URL must not have a query or fragment (the client appends /deliver and /presence)`);
+    if (url.username !== '' || url.password !== '') throw new Error(`gateway target ${JSON.stringify(target)}: credentials in the URL are not supported`);
+    return { kind: 'http', url: `${url.origin}${url.pathname.replace(/\/+$/, '')}` };
+  }
+  const address = text.replace(/^grpc:\/\//i, '');
+  const match = HOST_PORT.exec(address);
+  if (match === null) throw new Error(`invalid gateway target ${JSON.stringify(target)}; ${TARGET_FORMS}`);
+  const port = Number(match[2]);
+  if (port < 1 || port > 65535) throw new Error(`gateway target ${JSON.stringify(target)}: port must be 1-65535`);
+  return { kind: 'grpc', address };
+}
+
+export function createGatewayClient(target: string, options: GatewayClientOptions): GatewayClient {
+  if (!(Number.isFinite(options.timeoutMs) && options.timeoutMs > 0)) throw new Error(`gateway timeoutMs must be positive, got ${options.timeoutMs}`);
+  const parsed = parseGatewayTarget(target);
+  return parsed.kind === 'grpc' ? new GrpcGatewayClient(parsed.address, options.timeoutMs) : new WebhookGatewayClient(parsed.url, options.timeoutMs);
+}
+
+// ------------------------------------------------------------- validation
+
+function malformed(target: string, what: string): GatewayUnavailableError {
+  return new GatewayUnavailableError(`gateway ${target} sent a malformed answer: ${what}`);
+}
+
+function checkResults(target: string, items: readonly DeliveryItem[], results: ReadonlyArray<{ idempotencyKey?: unknown; outcome?: unknown; reason?: unknown }>, outcomeOf: (raw: unknown) => string | undefined): DeliveryResult[] {
+  if (results.length !== items.length) throw malformed(target, `${results.length} results for ${items.length} items`);
+  return results.map((r, i) => {
+    const key = items[i]!.idempotencyKey;
+    if (r.idempotencyKey !== key) throw malformed(target, `results[${i}] is for key ${JSON.stringify(r.idempotencyKey)}, expected ${JSON.stringify(key)} (results must follow the request order)`);
+    const outcome = outcomeOf(r.outcome);
+    if (outcome === undefined || !OUTCOMES.has(outcome)) throw malformed(target, `results[${i}].outcome ${JSON.stringify(r.outcome)} is not one of ${[...OUTCOMES].join(', ')}`);
+    if (r.reason !== undefined && typeof r.reason !== 'string') throw malformed(target, `results[${i}].reason must be a string`);
+    return { idempotencyKey: key, outcome: outcome as DeliveryOutcome, reason: (r.reason as string | undefined) ?? '' };
+  });
+}
+
+function checkReachable(target: string, recipientIds: readonly string[], reachable: unknown): boolean[] {
+  if (!Array.isArray(reachable)) throw malformed(target, 'no "reachable" array');
+  if (reachable.length !== recipientIds.length) throw malformed(target, `${reachable.length} presence answers for ${recipientIds.length} recipients`);
+  for (const [i, value] of reachable.entries()) if (typeof value !== 'boolean') throw malformed(target, `reachable[${i}] is not a boolean`);
+  return reachable as boolean[];
+}
+
+// ------------------------------------------------------------------- gRPC
+
+class GrpcGatewayClient implements GatewayClient {
+  private readonly client: GatewayGrpcClient;
+  private closed = false;
+
+  constructor(
+    private readonly address: string,
+    private readonly timeoutMs: number,
+  ) {
+    const v1 = (loadProtos().proto as unknown as GatewayProto).relaycast.gateway.v1;
+    this.client = new v1.Gateway(address, grpc.credentials.createInsecure(), {
+      'grpc.max_receive_message_length': MESSAGE_BYTES_MAX,
+      'grpc.max_send_message_length': MESSAGE_BYTES_MAX,
+    });
+  }
+
+  async deliver(items: DeliveryItem[]): Promise<DeliveryResult[]> {
+    this.checkOpen();
+    if (items.length === 0) return [];
+    const response = await this.call<{ results: DeliveryResult__Output[] }>('Deliver', { items });
+    return checkResults(this.address, items, response.results, (raw) => (typeof raw === 'string' ? raw.replace(/^DELIVERY_OUTCOME_/, '') : undefined));
+  }
+
+  async lookupPresence(recipientIds: string[]): Promise<boolean[]> {
+    this.checkOpen();
+    if (recipientIds.length === 0) return [];
+    const response = await this.call<{ reachable: boolean[] }>('LookupPresence', { recipientIds });
+    return checkReachable(this.address, recipientIds, response.reachable);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.client.close();
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new Error(`gateway client for ${this.address} is closed`);
+  }
+
+  private call<Res>(method: 'Deliver' | 'LookupPresence', request: unknown): Promise<Res> {
+    return new Promise((resolve, reject) => {
+      const fn = (this.client[method] as unknown as (req: unknown, options: grpc.CallOptions, cb: grpc.requestCallback<Res>) => void).bind(this.client);
+      fn(request, { deadline: Date.now() + this.timeoutMs }, (err, response) => {
+        if (err !== null) return reject(this.failure(method, err));
+        if (response === undefined) return reject(malformed(this.address, 'empty response'));
+        resolve(response);
+      });
+    });
+  }
+
+  private failure(method: string, err: grpc.ServiceError): Error {
+    const name = grpc.status[err.code] ?? `code ${err.code}`;
+    const message = `gateway ${this.address} ${method}: ${name}: ${err.details || err.message}`;
+    return TRANSIENT_GRPC_CODES.has(err.code) ? new GatewayUnavailableError(message, { cause: err }) : new GatewayRejectedError(message, name, { cause: err });
+  }
+}
+
+// ---------------------------------------------------------------- webhook
+
+class WebhookGatewayClient implements GatewayClient {
+  private closed = false;
+
+  constructor(
+    private readonly baseUrl: string,
+    private readonly timeoutMs: number,
+  ) {}
+
+  async deliver(items: DeliveryItem[]): Promise<DeliveryResult[]> {
+    this.checkOpen();
+    if (items.length === 0) return [];
+    const body = await this.post('deliver', { items });
+    const results = (body as { results?: unknown }).results;
+    if (!Array.isArray(results)) throw malformed(this.baseUrl, 'no "results" array');
+    for (const [i, r] of results.entries()) if (typeof r !== 'object' || r === null) throw malformed(this.baseUrl, `results[${i}] is not an object`);
+    return checkResults(this.baseUrl, items, results as Array<Record<string, unknown>>, (raw) => (typeof raw === 'string' ? raw : undefined));
+  }
+
+  async lookupPresence(recipientIds: string[]): Promise<boolean[]> {
+    this.checkOpen();
+    if (recipientIds.length === 0) return [];
+    const body = await this.post('presence', { recipientIds });
+    return checkReachable(this.baseUrl, recipientIds, (body as { reachable?: unknown }).reachable);
+  }
+
+  close(): void {
+    // fetch pools connections globally; nothing of ours to release.
+    this.closed = true;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new Error(`gateway client for ${this.baseUrl} is closed`);
+  }
+
+  private async post(path: 'deliver' | 'presence', payload: unknown): Promise<object> {
+    const url = `${this.baseUrl}/${path}`;
+    let status: number;
+    let text: string;
+    try {
+      // One signal bounds the whole exchange, reading the body included.
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify(payload),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      status = response.status;
+      text = await response.text();
+    } catch (err) {
+      const why = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')
+        ? `no answer within ${this.timeoutMs} ms`
+        : describeFetchError(err);
+      throw new GatewayUnavailableError(`gateway ${url}: ${why}`, { cause: err });
+    }
+    if (status < 200 || status > 299) {
+      const message = `gateway ${url}: HTTP ${status}: ${errorText(text)}`;
+      // 408 and 429 are the gateway asking us to come back later.
+      if (status >= 500 || status === 408 || status === 429) throw new GatewayUnavailableError(message);
+      throw new GatewayRejectedError(message, `HTTP ${status}`);
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch (err) {
+      throw malformed(url, `body is not JSON (${(err as Error).message})`);
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw malformed(url, 'body is not a JSON object');
+    return body;
+  }
+}
+
+function describeFetchError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  // undici hides the socket error (ECONNREFUSED, ...) in `cause`.
+  const cause = (err as { cause?: unknown }).cause;
+  return cause instanceof Error ? `${err.message} (${cause.message})` : err.message;
+}
+
+function errorText(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { error?: unknown };
+    if (typeof parsed.error === 'string') return parsed.error;
+  } catch {
+    // not JSON: show the text itself
+  }
+  return body.length > ERROR_BODY_CHARS_MAX ? `${body.slice(0, ERROR_BODY_CHARS_MAX)}…` : body || '(empty body)';
+}
