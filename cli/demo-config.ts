@@ -4,6 +4,7 @@ export interface DemoConfig {
   nodes: number;
   relays: number;
   downAfterMs: number;
+  recipients: number;
   timeoutMs: number;
 }
 
@@ -11,10 +12,11 @@ export const DEMO_SCHEMA: Schema = [
   { name: 'nodes', kind: 'int', default: 3, min: 1, max: 50, doc: 'Nodes to start.' },
   { name: 'relays', kind: 'int', default: 2, min: 0, max: 10, doc: 'Relays to start (0: nodes talk to the coordinator directly).' },
   { name: 'downAfterMs', kind: 'int', default: 2000, min: 100, max: 60_000, doc: 'The coordinator down timeout for the demo cluster.' },
-  { name: 'timeoutMs', kind: 'int', default: 60_000, min: 1000, max: 600_000, doc: 'Give up (and clean up) if the demo has not finished by then.' },
+  { name: 'recipients', kind: 'int', default: 200_000, min: 1000, max: 10_000_000, doc: 'Audience size of the demo broadcast.' },
+  { name: 'timeoutMs', kind: 'int', default: 180_000, min: 1000, max: 3_600_000, doc: 'Give up (and clean up) if the demo has not finished by then.' },
 ];
 
 export function checkDemoConfig(config: DemoConfig): DemoConfig {
-  if (config.nodes < 2) throw new ConfigError('--nodes must be at least 2 (one is killed)');
+  if (config.nodes < 2) throw new ConfigError('--nodes must be at least 2 (one is killed mid-broadcast)');
   return config;
 }

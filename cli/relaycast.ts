@@ -53,7 +53,7 @@ export const COMMANDS: Record<string, Command> = {
     GATEWAY_SIM_SCHEMA, checkGatewaySimConfig,
     async (c) => (await import('../gateway/main')).runGatewaySim(c)),
   demo: command<DemoConfig>(
-    'Start a local cluster on loopback (coordinator, relays, nodes), show membership events, kill a node and time its detection, then stop everything.',
+    'Start a local cluster on loopback (coordinator, relays, nodes, gateway simulator), run a 200k personalised broadcast, kill a node mid-way and show the takeover, then stop everything.',
     'relaycast demo [options]',
     DEMO_SCHEMA, checkDemoConfig,
     async (c) => (await import('./demo')).runDemo(c)),

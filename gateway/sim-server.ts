@@ -12,7 +12,7 @@ import type { DeliveryOutcome__Output } from '../shared/generated/relaycast/gate
 import type { GatewayHandlers } from '../shared/generated/relaycast/gateway/v1/Gateway';
 import type { GatewaySimulatorHandlers } from '../shared/generated/relaycast/gateway/v1/GatewaySimulator';
 import { ledgerConfigOf, type GatewaySimConfig } from './config';
-import { GatewayLedger } from './core/ledger';
+import { GatewayLedger, type DeliveryOutcome } from './core/ledger';
 import { mulberry32, type Random } from './core/random';
 import { Delays } from './delays';
 import { gatewayV1 } from './proto';
@@ -20,6 +20,14 @@ import { startWebhook, type Webhook } from './webhook';
 
 export const GATEWAY_SERVICE = 'relaycast.gateway.v1.Gateway';
 export const GATEWAY_SIMULATOR_SERVICE = 'relaycast.gateway.v1.GatewaySimulator';
+
+/** Constant strings: no per-item string building on the hot path. */
+const PROTO_OUTCOME: Record<DeliveryOutcome, DeliveryOutcome__Output> = {
+  DELIVERED: 'DELIVERY_OUTCOME_DELIVERED',
+  RETRY: 'DELIVERY_OUTCOME_RETRY',
+  PERMANENT_FAILURE: 'DELIVERY_OUTCOME_PERMANENT_FAILURE',
+  UNREACHABLE: 'DELIVERY_OUTCOME_UNREACHABLE',
+};
 
 export interface GatewaySim {
   /** gRPC HOST:PORT (the real port when listening on port 0). */
@@ -53,7 +61,7 @@ function gatewayHandlers(ledger: GatewayLedger, delays: Delays): GatewayHandlers
         const result = ledger.deliver(call.request.items);
         if (!result.ok) return callback(toStatus(result.error));
         callback(null, {
-          results: result.value.map((r) => ({ idempotencyKey: r.idempotencyKey, outcome: `DELIVERY_OUTCOME_${r.outcome}` satisfies DeliveryOutcome__Output, reason: r.reason })),
+          results: result.value.map((r) => ({ idempotencyKey: r.idempotencyKey, outcome: PROTO_OUTCOME[r.outcome], reason: r.reason })),
         });
       }, () => callback(shuttingDown()));
     },

@@ -67,6 +67,7 @@ export class GatewayRejectedError extends Error {
 export type GatewayTarget = { kind: 'grpc'; address: string } | { kind: 'http'; url: string };
 
 const OUTCOMES: ReadonlySet<string> = new Set<DeliveryOutcome>(['DELIVERED', 'RETRY', 'PERMANENT_FAILURE', 'UNREACHABLE']);
+const FROM_PROTO_OUTCOME: ReadonlyMap<string, DeliveryOutcome> = new Map([...OUTCOMES].map((o) => [`DELIVERY_OUTCOME_${o}`, o as DeliveryOutcome]));
 const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 const TARGET_FORMS = 'expected HOST:PORT, grpc://HOST:PORT, or an http:// or https:// URL';
 /** gRPC statuses that mean "this call did not happen; the gateway may take it later". */
@@ -157,7 +158,7 @@ class GrpcGatewayClient implements GatewayClient {
     this.checkOpen();
     if (items.length === 0) return [];
     const response = await this.call<{ results: DeliveryResult__Output[] }>('Deliver', { items });
-    return checkResults(this.address, items, response.results, (raw) => (typeof raw === 'string' ? raw.replace(/^DELIVERY_OUTCOME_/, '') : undefined));
+    return checkResults(this.address, items, response.results, (raw) => (typeof raw === 'string' ? FROM_PROTO_OUTCOME.get(raw) ?? raw : undefined));
   }
 
   async lookupPresence(recipientIds: string[]): Promise<boolean[]> {

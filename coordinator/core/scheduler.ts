@@ -458,12 +458,23 @@ export class Scheduler {
       return;
     }
     const pieces = splitRange(remainder, parts, this.config.splitSizeMin);
-    // The shard keeps what was checkpointed and its first piece; the rest become new shards.
-    shard.end = pieces[0]!.end;
-    shard.state = 'PENDING';
-    shard.owner = '';
-    this.persistShard(shard);
-    for (const piece of pieces.slice(1)) this.addShard(meta, piece);
+    if (shard.watermark > shard.start) {
+      // What was checkpointed stays with this shard, final, with its counts;
+      // the remainder becomes new shards that start counting from zero.
+      shard.end = shard.watermark;
+      shard.state = 'DONE';
+      shard.owner = '';
+      this.persistShard(shard);
+      for (const piece of pieces) this.addShard(meta, piece);
+    } else {
+      // Nothing final yet: the shard itself is the first piece.
+      assert(shard.delivered + shard.skipped + shard.dead === 0, 'no counts below the start');
+      shard.end = pieces[0]!.end;
+      shard.state = 'PENDING';
+      shard.owner = '';
+      this.persistShard(shard);
+      for (const piece of pieces.slice(1)) this.addShard(meta, piece);
+    }
     this.persistMeta(meta);
     this.effects.changed.add(meta.id);
   }
