@@ -16,7 +16,6 @@ import type { Broadcast } from '../shared/generated/relaycast/v1/Broadcast';
 import type { Recipient__Output } from '../shared/generated/relaycast/v1/Recipient';
 import type { BroadcastOptions__Output } from '../shared/generated/relaycast/v1/BroadcastOptions';
 import type { DeadLetter } from '../shared/generated/relaycast/v1/DeadLetter';
-import type { AudienceEntry } from '../shared/generated/relaycast/v1/AudienceEntry';
 import type { Coordinator } from './coordinator';
 import {
   KEY_REQUEST,
@@ -49,7 +48,8 @@ interface UploadMeta {
   createdAtUnixMs: number;
 }
 
-interface StoredRecipient {
+/** How a recipient is stored, and sent to nodes in audience pages (one JSON line each). */
+export interface StoredRecipient {
   id: string;
   vars: Array<[string, string]>;
 }
@@ -357,14 +357,12 @@ export function shardDataHandlers(coordinator: Coordinator, store: KvStore): Sha
       const pageSize = Math.min(limit === 0 ? 1000 : limit, LIMITS.audiencePageMax);
       const end = Math.min(shard.end, fromSequence + pageSize);
       (async () => {
-        const entries: AudienceEntry[] = [];
+        const lines: string[] = [];
         if (end > fromSequence) {
-          for await (const [key, value] of store.scan({ gte: audienceKey(meta.audienceId, fromSequence), lt: audienceKey(meta.audienceId, end) })) {
-            const r = JSON.parse(value) as StoredRecipient;
-            entries.push({ sequence: Number(key.slice(-12)), recipient: { id: r.id, vars: r.vars.map(([k, v]) => ({ key: k, value: v })) } });
-          }
+          // Sequences are dense (0..total-1), so the page is contiguous.
+          for await (const [, value] of store.scan({ gte: audienceKey(meta.audienceId, fromSequence), lt: audienceKey(meta.audienceId, end) })) lines.push(value);
         }
-        callback(null, { entries, shardEnd: shard.end });
+        callback(null, { recordsJson: `[${lines.join(',')}]`, firstSequence: fromSequence, count: lines.length, shardEnd: shard.end });
       })().catch((err: Error) => callback(statusError(grpc.status.INTERNAL, err.message)));
     },
 

@@ -172,16 +172,22 @@ describe('against the simulator', () => {
       expect(await unary(control, 'getStats', {})).toEqual({ ...zeroStats, uniqueDelivered: 1, attempts: 1, deliverCalls: 1, outageRejections: 2 });
     });
 
-    it('throws GatewayUnavailableError when the gateway is slower than the timeout', async () => {
-      await unary(control, 'configure', { latencyMs: 1_000 });
+    it('throws GatewayUnavailableError when the gateway is slower than the timeout; the key makes the retry harmless', async () => {
+      await unary(control, 'configure', { latencyMs: 500 });
       const impatient = createGatewayClient(target(), { timeoutMs: 100 });
       try {
         const started = Date.now();
         await expect(impatient.deliver([item('b4', 1)])).rejects.toBeInstanceOf(GatewayUnavailableError);
-        expect(Date.now() - started).toBeLessThan(900);
+        expect(Date.now() - started).toBeLessThan(450);
       } finally {
         impatient.close();
       }
+      // Like a real gateway, the simulator still delivers what the caller gave up on...
+      await waitUntil(async () => (await unary(control, 'getStats', {})).uniqueDelivered === 1, 'the late delivery');
+      // ...so the caller's retry is answered as a duplicate, not sent twice.
+      await unary(control, 'configure', { latencyMs: 0 });
+      expect(await client.deliver([item('b4', 1)])).toEqual([{ idempotencyKey: 'b4/1', outcome: 'DELIVERED', reason: 'already delivered' }]);
+      expect(await unary(control, 'getStats', {})).toMatchObject({ uniqueDelivered: 1, attempts: 2, duplicates: 1 });
     });
 
     it('throws GatewayRejectedError when the gateway refuses the request itself', async () => {

@@ -151,6 +151,11 @@ export class LocalCluster {
     return proc;
   }
 
+  /** Every process started so far (exited ones included). */
+  running(): readonly ManagedProcess[] {
+    return this.processes;
+  }
+
   /** SIGTERM everything still running (SIGKILL after a bound), then remove the temp dir. */
   async stopAll(graceMs = 5_000): Promise<void> {
     await Promise.all(this.processes.map((p) => p.stop(graceMs)));

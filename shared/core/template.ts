@@ -29,7 +29,11 @@ export const TEMPLATE_RECIPIENT_ID = 'recipient.id';
 const NAME_PATTERN = /^[A-Za-z0-9_.-]+$/;
 const NAME_QUOTED_CHARS_MAX = 40;
 
-export type TemplateVars = ReadonlyMap<string, string> | ReadonlyArray<{ key: string; value: string }>;
+export type TemplateVars =
+  | ReadonlyMap<string, string>
+  | ReadonlyArray<{ key: string; value: string }>
+  /** [key, value] tuples: how audiences are stored. */
+  | ReadonlyArray<readonly [string, string]>;
 
 export type RenderResult = { ok: true; text: string } | { ok: false; reason: string };
 
@@ -52,7 +56,7 @@ const RECIPIENT_SLOT = -1;
 
 type Part = string | Placeholder;
 
-function isPairs(vars: TemplateVars): vars is ReadonlyArray<{ key: string; value: string }> {
+function isArray(vars: TemplateVars): vars is ReadonlyArray<{ key: string; value: string }> | ReadonlyArray<readonly [string, string]> {
   return Array.isArray(vars);
 }
 
@@ -91,11 +95,12 @@ class Template implements CompiledTemplate {
   private lookUp(vars: TemplateVars): Array<string | undefined> {
     const values = new Array<string | undefined>(this.variables.length);
     if (this.variables.length === 0) return values;
-    if (isPairs(vars)) {
+    if (isArray(vars)) {
       // Later pairs win, as they would when building a Map from them.
       for (const pair of vars) {
-        const slot = this.slotByName.get(pair.key);
-        if (slot !== undefined) values[slot] = pair.value;
+        const [key, value] = Array.isArray(pair) ? (pair as readonly [string, string]) : [(pair as { key: string }).key, (pair as { value: string }).value];
+        const slot = this.slotByName.get(key);
+        if (slot !== undefined) values[slot] = value;
       }
     } else {
       for (let slot = 0; slot < this.variables.length; slot++) values[slot] = vars.get(this.variables[slot]!);

@@ -2,7 +2,6 @@ import type * as grpc from '@grpc/grpc-js';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { AudienceChunk as _relaycast_v1_AudienceChunk, AudienceChunk__Output as _relaycast_v1_AudienceChunk__Output } from './relaycast/v1/AudienceChunk';
-import type { AudienceEntry as _relaycast_v1_AudienceEntry, AudienceEntry__Output as _relaycast_v1_AudienceEntry__Output } from './relaycast/v1/AudienceEntry';
 import type { Broadcast as _relaycast_v1_Broadcast, Broadcast__Output as _relaycast_v1_Broadcast__Output } from './relaycast/v1/Broadcast';
 import type { BroadcastCounts as _relaycast_v1_BroadcastCounts, BroadcastCounts__Output as _relaycast_v1_BroadcastCounts__Output } from './relaycast/v1/BroadcastCounts';
 import type { BroadcastOptions as _relaycast_v1_BroadcastOptions, BroadcastOptions__Output as _relaycast_v1_BroadcastOptions__Output } from './relaycast/v1/BroadcastOptions';
@@ -46,7 +45,6 @@ export interface ProtoGrpcType {
   relaycast: {
     v1: {
       AudienceChunk: MessageTypeDefinition<_relaycast_v1_AudienceChunk, _relaycast_v1_AudienceChunk__Output>
-      AudienceEntry: MessageTypeDefinition<_relaycast_v1_AudienceEntry, _relaycast_v1_AudienceEntry__Output>
       Broadcast: MessageTypeDefinition<_relaycast_v1_Broadcast, _relaycast_v1_Broadcast__Output>
       BroadcastCounts: MessageTypeDefinition<_relaycast_v1_BroadcastCounts, _relaycast_v1_BroadcastCounts__Output>
       BroadcastOptions: MessageTypeDefinition<_relaycast_v1_BroadcastOptions, _relaycast_v1_BroadcastOptions__Output>

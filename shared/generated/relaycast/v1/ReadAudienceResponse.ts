@@ -1,10 +1,18 @@
 // Original file: /work/main/proto/relaycast/v1/broadcasts.proto
 
-import type { AudienceEntry as _relaycast_v1_AudienceEntry, AudienceEntry__Output as _relaycast_v1_AudienceEntry__Output } from '../../relaycast/v1/AudienceEntry';
 import type { Long } from '@grpc/proto-loader';
 
 export interface ReadAudienceResponse {
-  'entries'?: (_relaycast_v1_AudienceEntry)[];
+  /**
+   * The page's recipients as one JSON array, one element per sequence from
+   * first_sequence on: {"id":"…","vars":[["key","value"],…]}. Passed through
+   * from storage as is: the page is the hot path, and decoding and
+   * re-encoding nested messages per recipient would cost more than the
+   * rest of the read.
+   */
+  'recordsJson'?: (string);
+  'firstSequence'?: (number | string | Long);
+  'count'?: (number);
   /**
    * The shard's current end (it can shrink when work is split off).
    */
@@ -12,7 +20,16 @@ export interface ReadAudienceResponse {
 }
 
 export interface ReadAudienceResponse__Output {
-  'entries': (_relaycast_v1_AudienceEntry__Output)[];
+  /**
+   * The page's recipients as one JSON array, one element per sequence from
+   * first_sequence on: {"id":"…","vars":[["key","value"],…]}. Passed through
+   * from storage as is: the page is the hot path, and decoding and
+   * re-encoding nested messages per recipient would cost more than the
+   * rest of the read.
+   */
+  'recordsJson': (string);
+  'firstSequence': (number);
+  'count': (number);
   /**
    * The shard's current end (it can shrink when work is split off).
    */
