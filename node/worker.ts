@@ -57,17 +57,16 @@ const refOf = (broadcastId: string, shardId: number) => `${broadcastId}#${shardI
 
 class ShardRun {
   readonly tracker: ShardTracker;
-  readonly bucket: TokenBucket;
   stopped = false;
   reportsLeft = FINAL_REPORTS;
   inFlight = 0;
   constructor(
     readonly order: ShardOrder__Output,
     readonly template: CompiledTemplate,
-    clock: Clock,
+    /** Shared by every shard of the broadcast on this node: the order carries this node's share. */
+    readonly bucket: TokenBucket,
   ) {
     this.tracker = new ShardTracker(order.start, order.end);
-    this.bucket = new TokenBucket(order.rateLimitPerS, Math.max(1, order.rateLimitPerS), clock);
   }
   get ref(): string {
     return refOf(this.order.broadcastId, this.order.shardId);
@@ -80,6 +79,8 @@ export class Worker {
   private readonly epochs = new Map<string, number>();
   private readonly stoppedReports = new Map<string, { broadcastId: string; shardId: number; epoch: number; left: number }>();
   private readonly dataClients = new Map<string, ShardDataClient>();
+  /** One rate limiter per broadcast (bounded by the broadcasts this node works on). */
+  private readonly buckets = new Map<string, TokenBucket>();
   private readonly outbox = new Map<string, OutboxEntry>();
   private gatewayHealthy = true;
   private healthWaiters: Array<() => void> = [];
@@ -124,7 +125,14 @@ export class Worker {
     this.epochs.set(ref, order.epoch);
     const previous = this.runs.get(ref);
     if (previous !== undefined) previous.stopped = true;
-    const run = new ShardRun(order, template.value, this.clock);
+    let bucket = this.buckets.get(order.broadcastId);
+    if (bucket === undefined) {
+      bucket = new TokenBucket(order.rateLimitPerS, Math.max(1, Math.ceil(order.rateLimitPerS / 10)), this.clock);
+      this.buckets.set(order.broadcastId, bucket);
+    } else if (bucket.rate !== order.rateLimitPerS) {
+      bucket.setRate(order.rateLimitPerS);
+    }
+    const run = new ShardRun(order, template.value, bucket);
     this.runs.set(ref, run);
     log.info({ start: order.start, end: order.end, onlyReachable: order.onlyReachable, rateLimitPerS: order.rateLimitPerS }, 'shard started');
     this.runShard(run, log).catch((err: unknown) => {

@@ -280,7 +280,6 @@ describe('broadcasts through a relay, three nodes and the gateway simulator', ()
     const failing = audience.flatMap((r, i) => (r.id!.endsWith('3') ? [i] : []));
     expect(failing.length).toBe(200);
 
-    const tC = Date.now();
     const created = await create(audience);
     const first = await watchToEnd(client, created.broadcastId, 60_000);
     const done = first[first.length - 1]!;
@@ -299,7 +298,6 @@ describe('broadcasts through a relay, three nodes and the gateway simulator', ()
     expect((await unary(sim, 'GetDelivered', { idempotencyKeys: keysOf(created.broadcastId, failing) })).texts.filter((t) => t !== '')).toEqual([]);
 
     await configure({ permanent: [] });
-    const tR = Date.now(); console.log('first phase', tR - tC);
     const retried = await unary(client, 'RetryDeadLetters', { broadcastId: created.broadcastId });
     expect(retried.retried).toBe(failing.length);
     const again = await pollBroadcast(
@@ -307,7 +305,6 @@ describe('broadcasts through a relay, three nodes and the gateway simulator', ()
       (b) => b.state === 'BROADCAST_STATE_COMPLETED' && b.counts!.deadLettered === 0 && b.counts!.delivered === total,
       'completed again with every recipient delivered', 60_000,
     );
-    console.log('retry phase', Date.now() - tR);
     checkFinalCounts(again);
     expect(await allDeadLetters(client, created.broadcastId)).toEqual([]);
 

@@ -407,8 +407,15 @@ export class Scheduler {
   private sendOrder(meta: BroadcastMeta, shard: Shard, now: number): void {
     const rt = this.runtime.get(shard)!;
     rt.sentAtMs = now;
-    const owners = new Set([...this.shards.get(meta.id)!.values()].filter((s) => s.state === 'ASSIGNED').map((s) => s.owner));
-    const rate = meta.options.rateLimitPerS === 0 ? 0 : Math.max(1, Math.floor(meta.options.rateLimitPerS / Math.max(1, owners.size)));
+    // The broadcast's rate limit is shared by nodes in proportion to their
+    // weight; a node applies its share across all its shards of the broadcast.
+    let rate = 0;
+    if (meta.options.rateLimitPerS > 0) {
+      let totalWeight = 0;
+      for (const node of this.nodes.values()) if (node.available) totalWeight += node.weight;
+      const weight = this.nodes.get(shard.owner)?.weight ?? 1;
+      rate = Math.max(1, Math.floor((meta.options.rateLimitPerS * weight) / Math.max(weight, totalWeight)));
+    }
     this.effects.send.push({
       nodeKey: shard.owner,
       kind: 'order',

@@ -336,7 +336,7 @@ export class GatewayLedger {
   /**
    * Applies a Configure request. outage=false ends a set outage and a timed
    * one (not the scheduled windows); outageForMs > 0 then starts a timed
-   * outage, 0 ends it. Lists replace the current ones when replaceLists is
+   * outage (also when sent with outage=true), 0 ends it. Lists replace the current ones when replaceLists is
    * set or when they are non-empty.
    */
   configure(change: SettingsChange): Result<SettingsView> {
@@ -354,7 +354,9 @@ export class GatewayLedger {
     if (change.replaceLists || change.unreachableSuffixes.length > 0) next.unreachableSuffixes = [...change.unreachableSuffixes];
     if (change.replaceLists || change.permanentFailureSuffixes.length > 0) next.permanentFailureSuffixes = [...change.permanentFailureSuffixes];
     this.behaviour = next;
-    if (change.outage !== undefined) {
+    // outage=true with outageForMs > 0 is a timed outage, not an open-ended one.
+    const timed = change.outage === true && change.outageForMs !== undefined && change.outageForMs > 0;
+    if (change.outage !== undefined && !timed) {
       this.outageSet = change.outage;
       if (!change.outage) this.outageUntilMs = 0;
     }

@@ -54,14 +54,14 @@ export interface GatewaySimulatorClient extends grpc.Client {
   getStats(argument: _relaycast_gateway_v1_GetStatsRequest, callback: grpc.requestCallback<_relaycast_gateway_v1_GatewayStats__Output>): grpc.ClientUnaryCall;
   
   /**
-   * Forget the ledger and counters.
+   * Forget the ledger and counters; returns the counters as they were.
    */
   Reset(argument: _relaycast_gateway_v1_ResetRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_relaycast_gateway_v1_GatewayStats__Output>): grpc.ClientUnaryCall;
   Reset(argument: _relaycast_gateway_v1_ResetRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_relaycast_gateway_v1_GatewayStats__Output>): grpc.ClientUnaryCall;
   Reset(argument: _relaycast_gateway_v1_ResetRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_relaycast_gateway_v1_GatewayStats__Output>): grpc.ClientUnaryCall;
   Reset(argument: _relaycast_gateway_v1_ResetRequest, callback: grpc.requestCallback<_relaycast_gateway_v1_GatewayStats__Output>): grpc.ClientUnaryCall;
   /**
-   * Forget the ledger and counters.
+   * Forget the ledger and counters; returns the counters as they were.
    */
   reset(argument: _relaycast_gateway_v1_ResetRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_relaycast_gateway_v1_GatewayStats__Output>): grpc.ClientUnaryCall;
   reset(argument: _relaycast_gateway_v1_ResetRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_relaycast_gateway_v1_GatewayStats__Output>): grpc.ClientUnaryCall;
@@ -88,7 +88,7 @@ export interface GatewaySimulatorHandlers extends grpc.UntypedServiceImplementat
   GetStats: grpc.handleUnaryCall<_relaycast_gateway_v1_GetStatsRequest__Output, _relaycast_gateway_v1_GatewayStats>;
   
   /**
-   * Forget the ledger and counters.
+   * Forget the ledger and counters; returns the counters as they were.
    */
   Reset: grpc.handleUnaryCall<_relaycast_gateway_v1_ResetRequest__Output, _relaycast_gateway_v1_GatewayStats>;
   

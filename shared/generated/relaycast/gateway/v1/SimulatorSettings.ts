@@ -8,11 +8,12 @@ export interface SimulatorSettings {
    */
   'retryRate'?: (number | string);
   /**
-   * While true every call fails with UNAVAILABLE.
+   * While true every call fails with UNAVAILABLE (until set false), unless
+   * outage_for_ms is also given.
    */
   'outage'?: (boolean);
   /**
-   * An outage that ends by itself after this many ms (0: none).
+   * An outage that ends by itself after this many ms (0: ends a timed outage).
    */
   'outageForMs'?: (number);
   /**
@@ -41,11 +42,12 @@ export interface SimulatorSettings__Output {
    */
   'retryRate'?: (number);
   /**
-   * While true every call fails with UNAVAILABLE.
+   * While true every call fails with UNAVAILABLE (until set false), unless
+   * outage_for_ms is also given.
    */
   'outage'?: (boolean);
   /**
-   * An outage that ends by itself after this many ms (0: none).
+   * An outage that ends by itself after this many ms (0: ends a timed outage).
    */
   'outageForMs'?: (number);
   /**
