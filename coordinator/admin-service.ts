@@ -2,7 +2,8 @@
 import { toStatus } from '../shared/grpc-status';
 import type { AdminHandlers } from '../shared/generated/relaycast/v1/Admin';
 import type { StateCount } from '../shared/generated/relaycast/v1/StateCount';
-import { checkId } from '../shared/validate';
+import { checkId, memberKey } from '../shared/validate';
+import { memberMessage } from './convert';
 import { VERSION } from '../shared/version';
 import type { Coordinator } from './coordinator';
 
@@ -34,7 +35,29 @@ export function adminHandlers(coordinator: Coordinator): AdminHandlers {
         livenessPacketsTotal: coordinator.stats.livenessPackets,
         relayBatchesTotal: coordinator.stats.relayBatches,
         uptimeMs: Math.round(coordinator.clock.monotonicMs() - coordinator.stats.startedMs),
+        reassignP50Ms: percentile(coordinator.takeoverLatenciesMs, 0.5),
+        reassignP99Ms: percentile(coordinator.takeoverLatenciesMs, 0.99),
+        reassignments: coordinator.takeoverLatenciesMs.length,
       });
     },
+
+    DrainNode(call, callback) {
+      const { clusterId, nodeId } = call.request;
+      for (const check of [checkId('cluster_id', clusterId), checkId('node_id', nodeId)]) if (!check.ok) return callback(toStatus(check.error));
+      const key = memberKey(clusterId, nodeId);
+      const record = registry.get(key);
+      if (record?.kind === 'RELAY') return callback(toStatus({ code: 'INVALID_ARGUMENT', message: `${key} is a relay; only nodes can be drained` }));
+      const result = registry.drain(key, 'drain requested by an operator');
+      if (!result.ok) return callback(toStatus(result.error));
+      const shards = coordinator.scheduler.ownedBy(key);
+      coordinator.log.info({ nodeKey: key, shards }, 'node draining');
+      coordinator.commit().then(() => callback(null, { node: memberMessage(registry.get(key)!), shards }), (err: Error) => callback(err));
+    },
   };
+}
+
+function percentile(values: readonly number[], q: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 100) / 100;
 }

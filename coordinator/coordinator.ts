@@ -59,6 +59,8 @@ export class Coordinator {
 
   /** Listeners for broadcast changes (WatchBroadcast), called after persistence. */
   readonly broadcastListeners = new Set<(changed: ReadonlySet<string>) => void>();
+  /** Nodes draining: LEFT once they hold no shard. */
+  private readonly draining = new Set<string>();
   /** DOWN → reassignment orders sent, in ms, most recent last (bounded). */
   readonly takeoverLatenciesMs: number[] = [];
 
@@ -142,8 +144,23 @@ export class Coordinator {
       const m = event.member;
       if (m.kind !== 'NODE') continue;
       if (event.type === 'REGISTERED' || event.type === 'RECOVERED') this.scheduler.nodeUp(m.key, m.capacityWeight);
-      else if (event.type === 'DRAINING') this.scheduler.nodeDraining(m.key);
-      else if (event.type === 'DOWN' || event.type === 'LEFT') this.scheduler.nodeGone(m.key);
+      else if (event.type === 'DRAINING') {
+        this.scheduler.nodeDraining(m.key);
+        this.draining.add(m.key);
+      } else if (event.type === 'DOWN' || event.type === 'LEFT') {
+        this.scheduler.nodeGone(m.key);
+        this.draining.delete(m.key);
+      }
+    }
+    for (const key of this.draining) {
+      if (this.scheduler.ownedBy(key) > 0) continue;
+      this.draining.delete(key);
+      this.registry.finishDrain(key);
+      const more = this.registry.takeEffects();
+      effects.persist.push(...more.persist);
+      effects.events.push(...more.events);
+      effects.send.push(...more.send);
+      this.scheduler.nodeGone(key);
     }
     if (effects.events.length > 0) this.scheduler.tick();
     const scheduled = this.scheduler.takeEffects();

@@ -47,7 +47,7 @@ function leave(coordinator: Coordinator, key: string, instanceId: string, epoch:
 
 function outboundToMessage(outbound: Outbound): Reply {
   if (outbound.message.kind === 'lost') {
-    return { message: { lost: { leaseEpoch: outbound.message.epoch, reason: outbound.message.reason } }, close: { code: grpc.status.FAILED_PRECONDITION, message: `lease lost: ${outbound.message.reason}` } };
+    return { message: { lost: { leaseEpoch: outbound.message.epoch, reason: outbound.message.reason, drained: outbound.message.drained === true } }, close: { code: grpc.status.FAILED_PRECONDITION, message: `lease lost: ${outbound.message.reason}` } };
   }
   return { close: { code: codeNumber(outbound.message.code), message: outbound.message.reason } };
 }

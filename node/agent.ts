@@ -47,6 +47,13 @@ export class NodeAgent extends EventEmitter<AgentEvents> {
     return this.core.serving;
   }
 
+  /** Report progress now rather than at the next heartbeat. */
+  livenessSoon(): void {
+    this.core.livenessSoon();
+    this.core.tick();
+    this.pump();
+  }
+
   start(): void {
     this.core.start();
     this.pump();
@@ -129,7 +136,7 @@ export class NodeAgent extends EventEmitter<AgentEvents> {
       } else if (message.msg === 'renewed' && message.renewed) {
         this.core.onRenewed(message.renewed.seq, message.renewed.leaseEpoch);
       } else if (message.msg === 'lost' && message.lost) {
-        this.core.onLeaseLost(message.lost.leaseEpoch, message.lost.reason);
+        this.core.onLeaseLost(message.lost.leaseEpoch, message.lost.reason, message.lost.drained);
       } else if (message.msg === 'order' && message.order) {
         this.emit('order', message.order);
       } else if (message.msg === 'revoke' && message.revoke) {
@@ -174,6 +181,8 @@ export class NodeAgent extends EventEmitter<AgentEvents> {
         return this.log.warn({ ...base, endpoint: event.endpoint, reason: event.reason, retryInMs: event.retryInMs }, `endpoint ${event.endpoint} failed`);
       case 'fatal':
         return this.log.error({ ...base, reason: event.reason }, 'refused by the coordinator');
+      case 'drained':
+        return this.log.info(base, 'drained by an operator: every shard handed back');
     }
   }
 }

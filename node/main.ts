@@ -42,6 +42,7 @@ export async function runNode(config: NodeConfig): Promise<void> {
   // A new process has a new lease: whatever an earlier one left in the outbox was handed on.
   await worker.clearStaleOutbox();
   agent.progressSource = () => worker.progress();
+  worker.onReport = () => agent.livenessSoon();
   agent.on('order', (order) => worker.onOrder(order));
   agent.on('revoke', (revoke) => worker.onRevoke(revoke));
   agent.on('event', (event) => {
@@ -56,12 +57,26 @@ export async function runNode(config: NodeConfig): Promise<void> {
   log.info({ address, endpoints, instanceId }, 'node started');
   process.stdout.write(JSON.stringify({ ready: 'node', nodeKey, address }) + '\n');
 
-  onShutdownSignal(log, async () => {
+  const shutdown = async () => {
     ops.setServing('NOT_SERVING');
+    // Drain: finish the batches in flight, report where each shard stopped
+    // (the coordinator hands the remainders on at once), then leave.
+    await worker.drain(config.shutdownGraceMs);
     await agent.stop(config.shutdownGraceMs);
     worker.close();
     gateway.close();
     await ops.stop(500);
     await store.close();
+  };
+  onShutdownSignal(log, shutdown);
+  agent.on('event', (event) => {
+    if (event.kind !== 'drained') return;
+    shutdown().then(() => {
+      log.info('stopped after drain');
+      process.exit(0);
+    }, (err: unknown) => {
+      log.error({ err }, 'shutdown after drain failed');
+      process.exit(1);
+    });
   });
 }

@@ -77,12 +77,15 @@ export class Worker {
   private readonly runs = new Map<string, ShardRun>();
   /** Highest epoch seen per shard: older orders are stale. */
   private readonly epochs = new Map<string, number>();
-  private readonly stoppedReports = new Map<string, { broadcastId: string; shardId: number; epoch: number; left: number }>();
+  /** Shards this node stopped (revoked, drained, lost): reported a few times with stopped=true. */
+  private readonly stoppedReports = new Map<string, { progress: ShardProgress; left: number }>();
   private readonly dataClients = new Map<string, ShardDataClient>();
   /** One rate limiter per broadcast (bounded by the broadcasts this node works on). */
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly outbox = new Map<string, OutboxEntry>();
   private gatewayHealthy = true;
+  /** Called when a shard finishes or stops, so progress can be reported at once. */
+  onReport: () => void = () => undefined;
   private healthWaiters: Array<() => void> = [];
   private retryAttempt = 0;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -147,12 +150,32 @@ export class Worker {
     if (run !== undefined && run.order.epoch === revoke.epoch) this.stop(run, revoke.reason);
     // Confirm even when the order never arrived, so the coordinator can move on.
     this.epochs.set(ref, Math.max(this.epochs.get(ref) ?? 0, revoke.epoch));
-    this.stoppedReports.set(ref, { broadcastId: revoke.broadcastId, shardId: revoke.shardId, epoch: revoke.epoch, left: FINAL_REPORTS });
+    if (run === undefined || run.order.epoch !== revoke.epoch) {
+      this.stoppedReports.set(ref, { progress: { broadcastId: revoke.broadcastId, shardId: revoke.shardId, epoch: revoke.epoch, watermark: 0, delivered: 0, skippedUnreachable: 0, deadLettered: 0, done: false, stopped: true }, left: FINAL_REPORTS });
+    }
+  }
+
+  /**
+   * Stop every shard after the batches in flight, and report where each
+   * stopped, so the coordinator hands the remainders on at once (drain).
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    const runs = [...this.runs.values()].filter((run) => !run.tracker.done);
+    for (const run of runs) this.stop(run, 'draining');
+    const deadline = Date.now() + timeoutMs;
+    while (runs.some((run) => run.inFlight > 0) && Date.now() < deadline) await sleep(20);
+    this.onReport();
+  }
+
+  get activeShards(): number {
+    let n = 0;
+    for (const run of this.runs.values()) if (!run.tracker.done) n += 1;
+    return n;
   }
 
   /** The lease is gone: every order belongs to the old lease. */
   stopAll(reason: string): void {
-    for (const run of this.runs.values()) this.stop(run, reason);
+    for (const run of [...this.runs.values()]) this.stop(run, reason);
     this.runs.clear();
     this.stoppedReports.clear();
   }
@@ -166,7 +189,7 @@ export class Worker {
       if (t.done && --run.reportsLeft <= 0) this.runs.delete(ref);
     }
     for (const [ref, s] of this.stoppedReports) {
-      out.push({ broadcastId: s.broadcastId, shardId: s.shardId, epoch: s.epoch, watermark: 0, delivered: 0, skippedUnreachable: 0, deadLettered: 0, done: false, stopped: true });
+      out.push(s.progress);
       if (--s.left <= 0) this.stoppedReports.delete(ref);
     }
     return out;
@@ -185,6 +208,7 @@ export class Worker {
     if (run.stopped) return;
     run.stopped = true;
     if (!run.tracker.done) this.runs.delete(run.ref);
+    if (run.inFlight === 0) this.reportStopped(run);
     this.log.info({ broadcastId: run.order.broadcastId, shardId: run.order.shardId, epoch: run.order.epoch, watermark: run.tracker.watermark, reason }, 'shard stopped');
     for (const [key, entry] of this.outbox) {
       if (entry.ref === run.ref && entry.epoch === run.order.epoch) {
@@ -192,6 +216,17 @@ export class Worker {
         void this.store.del(key);
       }
     }
+  }
+
+  /** Once nothing of the run is in flight: where it stopped, final. */
+  private reportStopped(run: ShardRun): void {
+    if (run.tracker.done) return;
+    const t = run.tracker;
+    const o = run.order;
+    this.stoppedReports.set(run.ref, {
+      progress: { broadcastId: o.broadcastId, shardId: o.shardId, epoch: o.epoch, watermark: t.watermark, delivered: t.delivered, skippedUnreachable: t.skipped, deadLettered: t.dead, done: false, stopped: true },
+      left: FINAL_REPORTS,
+    });
   }
 
   private current(run: ShardRun): boolean {
@@ -229,6 +264,7 @@ export class Worker {
           .finally(() => {
             run.inFlight -= 1;
             slots.release();
+            if (run.stopped && run.inFlight === 0) this.reportStopped(run);
           });
       }
       from = page.firstSequence + page.count;
@@ -236,6 +272,7 @@ export class Worker {
     await slots.drain();
     if (this.current(run) && run.tracker.done) {
       log.info({ delivered: run.tracker.delivered, skipped: run.tracker.skipped, deadLettered: run.tracker.dead }, 'shard done');
+      this.onReport();
     }
   }
 
@@ -346,6 +383,7 @@ export class Worker {
     });
     if (dead.length > 0) await this.deadLetter(run, dead);
     if (retry.length > 0) await this.toOutbox(run, retry);
+    if (run.tracker.done) this.onReport();
   }
 
   /** Record dead letters at the coordinator, then count them final. */

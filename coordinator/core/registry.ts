@@ -52,7 +52,7 @@ export interface Outbound {
   route: RouteId;
   key: string;
   message:
-    | { kind: 'lost'; epoch: number; reason: string }
+    | { kind: 'lost'; epoch: number; reason: string; drained?: boolean }
     | { kind: 'close'; code: ErrorCode; reason: string };
 }
 
@@ -290,6 +290,16 @@ export class Registry {
     this.transition(record, 'LEFT', 'LEFT', 'deregistered');
     this.forget(key);
     return ok(this.revision);
+  }
+
+  /** A drained member has handed everything back: LEFT, and told to stop. */
+  finishDrain(key: string): void {
+    const record = this.members.get(key);
+    if (record === undefined || record.state !== 'DRAINING') return;
+    const route = this.liveness.get(key)?.route;
+    this.transition(record, 'LEFT', 'LEFT', 'drained');
+    if (route !== undefined) this.effects.send.push({ route, key, message: { kind: 'lost', epoch: record.epoch, reason: 'drained', drained: true } });
+    this.forget(key);
   }
 
   /** A member starts draining: it stays live but takes no new work. */

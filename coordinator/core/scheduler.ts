@@ -196,15 +196,18 @@ export class Scheduler {
   counts(id: string): Counts {
     const meta = this.broadcasts.get(id);
     assert(meta !== undefined, `counts of a known broadcast (${id})`);
-    const counts: Counts = { total: meta.total, delivered: 0, skipped: 0, dead: -meta.deadRetried, inFlight: 0, pending: 0 };
+    const counts: Counts = { total: meta.total, delivered: 0, skipped: 0, dead: 0, inFlight: 0, pending: 0 };
     for (const shard of this.shards.get(id)!.values()) {
       counts.delivered += shard.delivered;
       counts.skipped += shard.skipped;
       counts.dead += shard.dead;
-      const remaining = shard.state === 'DONE' ? 0 : shard.end - shard.watermark;
-      if (shard.state === 'PENDING') counts.pending += remaining;
+      // A finished shard has watermark = end, except the leftover of a
+      // cancelled one: never sent, so it counts as pending.
+      const remaining = shard.end - shard.watermark;
+      if (shard.state === 'PENDING' || shard.state === 'DONE') counts.pending += remaining;
       else counts.inFlight += remaining;
     }
+    counts.dead -= meta.deadRetried;
     if (meta.state === 'CANCELLED') {
       counts.pending += counts.inFlight;
       counts.inFlight = 0;
@@ -219,6 +222,7 @@ export class Scheduler {
     this.broadcasts.set(meta.id, meta);
     this.shards.set(meta.id, new Map());
     meta.state = meta.total === 0 ? 'COMPLETED' : 'PENDING';
+    if (meta.total === 0) meta.finishedAtUnixMs = this.clock.wallMs();
     for (const range of plan) this.addShard(meta, range);
     this.persistMeta(meta);
   }
@@ -233,10 +237,33 @@ export class Scheduler {
     }
   }
 
-  /** Node draining: keeps what it has, takes nothing new. */
-  nodeDraining(nodeKey: string): void {
+  /**
+   * Node draining: takes nothing new; its shards are revoked now and change
+   * hands as soon as it confirms where each stopped.
+   */
+  nodeDraining(nodeKey: string): number {
     const node = this.nodes.get(nodeKey);
     if (node !== undefined) node.available = false;
+    const now = this.clock.monotonicMs();
+    let revoked = 0;
+    for (const shards of this.shards.values()) {
+      for (const shard of shards.values()) {
+        if (shard.owner !== nodeKey || shard.state !== 'ASSIGNED') continue;
+        shard.state = 'REVOKING';
+        this.runtime.get(shard)!.sentAtMs = now;
+        this.persistShard(shard);
+        this.effects.send.push({ nodeKey, kind: 'revoke', broadcastId: shard.broadcastId, shardId: shard.shardId, epoch: shard.epoch, reason: 'node draining' });
+        revoked += 1;
+      }
+    }
+    return revoked;
+  }
+
+  /** Shards a node holds (assigned or being revoked). */
+  ownedBy(nodeKey: string): number {
+    let n = 0;
+    for (const shards of this.shards.values()) for (const shard of shards.values()) if (shard.owner === nodeKey && (shard.state === 'ASSIGNED' || shard.state === 'REVOKING')) n += 1;
+    return n;
   }
 
   /**
@@ -266,18 +293,24 @@ export class Scheduler {
     if (node !== undefined) node.lastReported.set(ref(report.broadcastId, report.shardId), this.clock.monotonicMs());
     if (shard === undefined || shard.owner !== nodeKey || shard.epoch !== report.epoch) return false;
     if (shard.state !== 'ASSIGNED' && shard.state !== 'REVOKING') return false;
-    if (report.stopped) {
-      if (shard.state === 'REVOKING') this.finishRevoke(shard);
-      return true;
+    if (report.stopped && report.watermark === 0 && report.delivered + report.skipped + report.dead === 0) {
+      // Stopped before it began (or the order never arrived): nothing to apply.
+    } else {
+      if (report.watermark < shard.watermark || report.watermark > shard.end) return false;
+      if (report.watermark > shard.watermark || report.delivered !== shard.delivered || report.skipped !== shard.skipped || report.dead !== shard.dead) {
+        shard.watermark = report.watermark;
+        shard.delivered = report.delivered;
+        shard.skipped = report.skipped;
+        shard.dead = report.dead;
+        this.runtime.get(shard)!.dirty = true;
+        this.effects.changed.add(shard.broadcastId);
+      }
     }
-    if (report.watermark < shard.watermark || report.watermark > shard.end) return false;
-    if (report.watermark > shard.watermark || report.delivered !== shard.delivered || report.skipped !== shard.skipped || report.dead !== shard.dead) {
-      shard.watermark = report.watermark;
-      shard.delivered = report.delivered;
-      shard.skipped = report.skipped;
-      shard.dead = report.dead;
-      this.runtime.get(shard)!.dirty = true;
-      this.effects.changed.add(shard.broadcastId);
+    if (report.stopped) {
+      // The owner stopped the shard for good under this epoch (a revoke it
+      // obeyed, or its own drain): the remainder can change hands at once.
+      this.finishRevoke(shard);
+      return true;
     }
     if (report.done && shard.watermark === shard.end && shard.state === 'ASSIGNED') {
       shard.state = 'DONE';
@@ -315,6 +348,8 @@ export class Scheduler {
     if (meta.state !== 'PAUSED') return fail('FAILED_PRECONDITION', `broadcast ${id} is ${meta.state}; only a paused broadcast can be resumed`);
     meta.state = 'PENDING';
     this.persistMeta(meta);
+    // Its last shards may have finished while it was paused.
+    this.maybeComplete(meta);
     return ok(meta);
   }
 

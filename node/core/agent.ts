@@ -42,6 +42,7 @@ export type AgentEvent =
   | { kind: 'fenced'; reason: string }
   | { kind: 'unfenced'; epoch: number }
   | { kind: 'lease-lost'; epoch: number; reason: string }
+  | { kind: 'drained' }
   | { kind: 'endpoint-failed'; endpoint: string; reason: string; retryInMs: number }
   | { kind: 'fatal'; reason: string };
 
@@ -120,6 +121,12 @@ export class AgentCore {
     }
   }
 
+  /** Send the next liveness packet now (e.g. to report a finished shard without waiting). */
+  livenessSoon(): void {
+    if (this.phase !== 'attached') return;
+    this.nextHeartbeatMs = Math.min(this.nextHeartbeatMs, this.clock.monotonicMs());
+  }
+
   onWelcome(epoch: number, resumed: boolean, heartbeatIntervalMs: number, leaseTtlMs: number): void {
     if (this.phase !== 'connecting') return;
     assert(epoch > 0, 'welcome carries an epoch');
@@ -149,9 +156,13 @@ export class AgentCore {
     this.checkFence();
   }
 
-  onLeaseLost(epoch: number, reason: string): void {
+  onLeaseLost(epoch: number, reason: string, drained = false): void {
     if (epoch !== this.epoch || this.epoch === 0) return;
     this.loseLease(reason);
+    if (drained) {
+      this.events.push({ kind: 'drained' });
+      this.halt('drained');
+    }
   }
 
   /** The session's stream ended with a gRPC status code. */

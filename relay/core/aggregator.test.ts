@@ -409,7 +409,7 @@ describe('Aggregator', () => {
       h.send(a, livenessMsg(1, 1));
       h.flush();
 
-      h.agg.onBatchAck(ack(0, { deliveries: [{ nodeKey: keyOf('a'), message: { msg: 'lost', lost: { leaseEpoch: 1, reason: 'down' } }, closeCode: 0, closeMessage: '' }] }));
+      h.agg.onBatchAck(ack(0, { deliveries: [{ nodeKey: keyOf('a'), message: { msg: 'lost', lost: { leaseEpoch: 1, reason: 'down', drained: false } }, closeCode: 0, closeMessage: '' }] }));
       const actions = h.take();
       expect(actions).toHaveLength(1);
       expect(actions[0]).toMatchObject({ sessionId: a, message: { lost: { leaseEpoch: 1, reason: 'down' } } });

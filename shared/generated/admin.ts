@@ -4,6 +4,8 @@ import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-load
 import type { AdminClient as _relaycast_v1_AdminClient, AdminDefinition as _relaycast_v1_AdminDefinition } from './relaycast/v1/Admin';
 import type { DeregisterRequest as _relaycast_v1_DeregisterRequest, DeregisterRequest__Output as _relaycast_v1_DeregisterRequest__Output } from './relaycast/v1/DeregisterRequest';
 import type { DeregisterResponse as _relaycast_v1_DeregisterResponse, DeregisterResponse__Output as _relaycast_v1_DeregisterResponse__Output } from './relaycast/v1/DeregisterResponse';
+import type { DrainNodeRequest as _relaycast_v1_DrainNodeRequest, DrainNodeRequest__Output as _relaycast_v1_DrainNodeRequest__Output } from './relaycast/v1/DrainNodeRequest';
+import type { DrainNodeResponse as _relaycast_v1_DrainNodeResponse, DrainNodeResponse__Output as _relaycast_v1_DrainNodeResponse__Output } from './relaycast/v1/DrainNodeResponse';
 import type { GetStatusRequest as _relaycast_v1_GetStatusRequest, GetStatusRequest__Output as _relaycast_v1_GetStatusRequest__Output } from './relaycast/v1/GetStatusRequest';
 import type { GetStatusResponse as _relaycast_v1_GetStatusResponse, GetStatusResponse__Output as _relaycast_v1_GetStatusResponse__Output } from './relaycast/v1/GetStatusResponse';
 import type { Label as _relaycast_v1_Label, Label__Output as _relaycast_v1_Label__Output } from './relaycast/v1/Label';
@@ -30,6 +32,8 @@ export interface ProtoGrpcType {
       Admin: SubtypeConstructor<typeof grpc.Client, _relaycast_v1_AdminClient> & { service: _relaycast_v1_AdminDefinition }
       DeregisterRequest: MessageTypeDefinition<_relaycast_v1_DeregisterRequest, _relaycast_v1_DeregisterRequest__Output>
       DeregisterResponse: MessageTypeDefinition<_relaycast_v1_DeregisterResponse, _relaycast_v1_DeregisterResponse__Output>
+      DrainNodeRequest: MessageTypeDefinition<_relaycast_v1_DrainNodeRequest, _relaycast_v1_DrainNodeRequest__Output>
+      DrainNodeResponse: MessageTypeDefinition<_relaycast_v1_DrainNodeResponse, _relaycast_v1_DrainNodeResponse__Output>
       EventType: EnumTypeDefinition
       GetStatusRequest: MessageTypeDefinition<_relaycast_v1_GetStatusRequest, _relaycast_v1_GetStatusRequest__Output>
       GetStatusResponse: MessageTypeDefinition<_relaycast_v1_GetStatusResponse, _relaycast_v1_GetStatusResponse__Output>

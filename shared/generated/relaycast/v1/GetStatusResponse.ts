@@ -21,6 +21,12 @@ export interface GetStatusResponse {
   'livenessPacketsTotal'?: (number | string | Long);
   'relayBatchesTotal'?: (number | string | Long);
   'uptimeMs'?: (number | string | Long);
+  /**
+   * Time from a node's DOWN to the orders for its remainder, recent takeovers.
+   */
+  'reassignP50Ms'?: (number | string);
+  'reassignP99Ms'?: (number | string);
+  'reassignments'?: (number);
 }
 
 export interface GetStatusResponse__Output {
@@ -41,4 +47,10 @@ export interface GetStatusResponse__Output {
   'livenessPacketsTotal': (number);
   'relayBatchesTotal': (number);
   'uptimeMs': (number);
+  /**
+   * Time from a node's DOWN to the orders for its remainder, recent takeovers.
+   */
+  'reassignP50Ms': (number);
+  'reassignP99Ms': (number);
+  'reassignments': (number);
 }

@@ -8,6 +8,10 @@ import type { Long } from '@grpc/proto-loader';
 export interface LeaseLost {
   'leaseEpoch'?: (number | string | Long);
   'reason'?: (string);
+  /**
+   * The node was drained by an operator: stop, do not register again.
+   */
+  'drained'?: (boolean);
 }
 
 /**
@@ -16,4 +20,8 @@ export interface LeaseLost {
 export interface LeaseLost__Output {
   'leaseEpoch': (number);
   'reason': (string);
+  /**
+   * The node was drained by an operator: stop, do not register again.
+   */
+  'drained': (boolean);
 }

@@ -1,0 +1,12 @@
+// Original file: /work/main/proto/relaycast/v1/admin.proto
+
+
+export interface DrainNodeRequest {
+  'clusterId'?: (string);
+  'nodeId'?: (string);
+}
+
+export interface DrainNodeRequest__Output {
+  'clusterId': (string);
+  'nodeId': (string);
+}
