@@ -637,3 +637,20 @@ describe('Aggregator', () => {
     });
   });
 });
+
+describe('Aggregator: leave then close', () => {
+  it('forwards a leave even when the session closes right after it', () => {
+    const clock = new ManualClock();
+    const agg = new Aggregator({ batchEntriesMax: 100, batchesInFlightMax: 4, leavesMax: 10 }, clock);
+    agg.onUpstreamReady();
+    agg.onLeafMessage(1, attachMsg('a', 0));
+    const first = agg.flush()!;
+    agg.onBatchAck(ack(first.batchId, { deliveries: [welcomeDelivery('a', 1)] }));
+    agg.take();
+    agg.onLeafMessage(1, leaveMsg(1));
+    agg.onLeafClosed(1);
+    const batch = agg.flush()!;
+    expect(batch.messages?.map((m) => [m.nodeKey, m.message?.leave?.leaseEpoch])).toEqual([[keyOf('a'), 1]]);
+    expect(batch.detached).toEqual([keyOf('a')]);
+  });
+});

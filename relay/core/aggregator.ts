@@ -132,7 +132,10 @@ export class Aggregator {
     if (leaf?.sessionId !== sessionId) return;
     this.leaves.delete(key);
     this.dirty.delete(key);
-    this.control.delete(key);
+    // A leave sent just before the session closed must still reach the
+    // coordinator (a node half-closes right after leaving); anything else
+    // pending for the leaf is moot now.
+    if (this.control.get(key)?.message.msg !== 'leave') this.control.delete(key);
     if (this.detached.size < this.config.leavesMax) this.detached.add(key);
   }
 
@@ -171,7 +174,8 @@ export class Aggregator {
     for (const [key, pending] of this.control) {
       if (detached.length + messages.length >= room) break;
       messages.push({ nodeKey: key, message: pending.message, ageMs: Math.max(0, Math.round(now - pending.atMs)) });
-      flight.control.set(key, this.leaves.get(key)!.sessionId);
+      const leaf = this.leaves.get(key);
+      if (leaf !== undefined) flight.control.set(key, leaf.sessionId);
       this.control.delete(key);
     }
     const liveness: LeafLiveness[] = [];
