@@ -14,33 +14,12 @@ import { LocalCluster } from '../shared/local-cluster';
 import { broadcastsClient, unary } from '../shared/client';
 import { gatewaySimulatorClient } from '../gateway/simulator-client';
 import type { Broadcast__Output } from '../shared/generated/relaycast/v1/Broadcast';
-import type { BroadcastsClient } from '../shared/generated/relaycast/v1/Broadcasts';
-import type { Recipient } from '../shared/generated/relaycast/v1/Recipient';
+import { sampleRecipient, uploadAudience } from '../shared/audience-upload';
 import { machine, processCpuMs, processRssMb, writeResult } from './measure';
 import { measure } from './raw-grpc';
 
 const RECIPIENTS = Number(process.env.BROADCAST_BENCH_RECIPIENTS ?? 1_000_000);
 const NODES = Number(process.env.BROADCAST_BENCH_NODES ?? 4);
-const CHUNK = 10_000;
-
-function upload(client: BroadcastsClient, recipients: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const call = client.UploadAudience((err, res) => (err ? reject(err) : resolve(res!.uploadId)));
-    let next = 0;
-    const pump = () => {
-      while (next < recipients) {
-        const chunk: Recipient[] = [];
-        for (let i = next; i < Math.min(recipients, next + CHUNK); i++) {
-          chunk.push({ id: `user-${i}`, vars: [{ key: 'name', value: ['Ada', 'Grace', 'Alan', 'Edsger'][i % 4]! }, { key: 'code', value: String((i * 7919) % 100000).padStart(5, '0') }] });
-        }
-        next += chunk.length;
-        if (!call.write({ recipients: chunk })) return void call.once('drain', pump);
-      }
-      call.end();
-    };
-    pump();
-  });
-}
 
 async function main(): Promise<void> {
   const cluster = new LocalCluster('relaycast-bench-bc-');
@@ -59,7 +38,7 @@ async function main(): Promise<void> {
     for (let i = 1; i <= NODES; i++) await cluster.startNode(`node-${i}`, { relays: [relay.address] }, ['--gateway', gateway, '--data-dir', path.join(cluster.dir, 'nodes'), ...quiet]);
     const client = broadcastsClient(address);
     const uploadStarted = Date.now();
-    const uploadId = await upload(client, RECIPIENTS);
+    const uploadId = await uploadAudience(client, RECIPIENTS, sampleRecipient);
     const uploadSeconds = (Date.now() - uploadStarted) / 1000;
 
     let rssMaxMb = processRssMb(coordinator.pid);

@@ -11,34 +11,10 @@ import { broadcastsClient, membershipClient, unary } from '../shared/client';
 import { gatewaySimulatorClient } from '../gateway/simulator-client';
 import type { WatchEvent__Output } from '../shared/generated/relaycast/v1/WatchEvent';
 import type { Broadcast__Output } from '../shared/generated/relaycast/v1/Broadcast';
-import type { BroadcastsClient } from '../shared/generated/relaycast/v1/Broadcasts';
-import type { Recipient } from '../shared/generated/relaycast/v1/Recipient';
+import { sampleRecipient, uploadAudience } from '../shared/audience-upload';
 import type { DemoConfig } from './demo-config';
 
 const say = (text: string) => process.stdout.write(`${text}\n`);
-const UPLOAD_CHUNK = 10_000;
-const FIRST_NAMES = ['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Leslie', 'Ken', 'Radia', 'Donald', 'Frances'];
-
-/** Streams a synthetic audience through UploadAudience. */
-function upload(client: BroadcastsClient, recipients: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const call = client.UploadAudience((err, res) => (err ? reject(err) : resolve(res!.uploadId)));
-    let next = 0;
-    const pump = () => {
-      while (next < recipients) {
-        const chunk: Recipient[] = [];
-        for (let i = next; i < Math.min(recipients, next + UPLOAD_CHUNK); i++) {
-          chunk.push({ id: `user-${i}`, vars: [{ key: 'name', value: FIRST_NAMES[i % FIRST_NAMES.length]! }, { key: 'code', value: (i * 7919 % 100000).toString().padStart(5, '0') }] });
-        }
-        next += chunk.length;
-        if (!call.write({ recipients: chunk })) return void call.once('drain', pump);
-      }
-      call.end();
-    };
-    pump();
-  });
-}
-
 export async function runDemo(config: DemoConfig): Promise<void> {
   const cluster = new LocalCluster('relaycast-demo-');
   const deadline = setTimeout(() => {
@@ -102,7 +78,7 @@ export async function runDemo(config: DemoConfig): Promise<void> {
     const broadcasts = broadcastsClient(address);
     closers.push(() => broadcasts.close());
     say(`uploading an audience of ${config.recipients.toLocaleString('en')} recipients...`);
-    const uploadId = await upload(broadcasts, config.recipients);
+    const uploadId = await uploadAudience(broadcasts, config.recipients, sampleRecipient);
     const template = 'Hello {{name}}, your code is {{code}} ({{recipient.id}}).';
     const created = await unary(broadcasts, 'CreateBroadcast', { clusterId: 'default', template, uploadId, options: { shardSize: 10_000, onlyReachable: true }, requestId: `demo-${uploadId}` });
     const broadcastStarted = performance.now();

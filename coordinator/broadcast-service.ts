@@ -129,6 +129,16 @@ export function broadcastHandlers(coordinator: Coordinator, store: KvStore, conf
     const meta = scheduler.get(id);
     return meta === undefined ? fail('NOT_FOUND', `broadcast ${JSON.stringify(id)} does not exist`) : ok(meta);
   };
+  /** Cancel, pause and resume: a state change in the scheduler, durable before the answer. */
+  const lifecycle = (id: string, callback: grpc.sendUnaryData<Broadcast>, op: 'cancel' | 'pause' | 'resume') => {
+    const meta = lookup(id);
+    if (!meta.ok) return callback(toStatus(meta.error));
+    const result = scheduler[op](meta.value.id);
+    if (!result.ok) return callback(toStatus(result.error));
+    coordinator.log.info({ broadcastId: meta.value.id, state: result.value.state }, `broadcast ${op}`);
+    scheduler.tick();
+    coordinator.commit().then(() => callback(null, snapshot(result.value)), (err: Error) => callback(err));
+  };
   /** Creates are serialised so that request ids and sequence numbers stay consistent. */
   let creating: Promise<unknown> = Promise.resolve();
 
@@ -271,33 +281,9 @@ export function broadcastHandlers(coordinator: Coordinator, store: KvStore, conf
       send();
     },
 
-    CancelBroadcast(call, callback) {
-      const meta = lookup(call.request.broadcastId);
-      if (!meta.ok) return callback(toStatus(meta.error));
-      const result = scheduler.cancel(meta.value.id);
-      if (!result.ok) return callback(toStatus(result.error));
-      coordinator.log.info({ broadcastId: meta.value.id }, 'broadcast cancelled');
-      coordinator.commit().then(() => callback(null, snapshot(result.value)), (err: Error) => callback(err));
-    },
-
-    PauseBroadcast(call, callback) {
-      const meta = lookup(call.request.broadcastId);
-      if (!meta.ok) return callback(toStatus(meta.error));
-      const result = scheduler.pause(meta.value.id);
-      if (!result.ok) return callback(toStatus(result.error));
-      coordinator.log.info({ broadcastId: meta.value.id }, 'broadcast paused');
-      coordinator.commit().then(() => callback(null, snapshot(result.value)), (err: Error) => callback(err));
-    },
-
-    ResumeBroadcast(call, callback) {
-      const meta = lookup(call.request.broadcastId);
-      if (!meta.ok) return callback(toStatus(meta.error));
-      const result = scheduler.resume(meta.value.id);
-      if (!result.ok) return callback(toStatus(result.error));
-      coordinator.log.info({ broadcastId: meta.value.id }, 'broadcast resumed');
-      scheduler.tick();
-      coordinator.commit().then(() => callback(null, snapshot(result.value)), (err: Error) => callback(err));
-    },
+    CancelBroadcast: (call, callback) => lifecycle(call.request.broadcastId, callback, 'cancel'),
+    PauseBroadcast: (call, callback) => lifecycle(call.request.broadcastId, callback, 'pause'),
+    ResumeBroadcast: (call, callback) => lifecycle(call.request.broadcastId, callback, 'resume'),
 
     ListDeadLetters(call, callback) {
       const meta = lookup(call.request.broadcastId);

@@ -1,5 +1,4 @@
-import type { Schema } from '../shared/config';
-import { ConfigError } from '../shared/config';
+import { ConfigError, LOG_LEVEL_OPTION, type Schema } from '../shared/config';
 
 export interface CoordinatorConfig {
   listen: string;
@@ -42,7 +41,7 @@ export const COORDINATOR_SCHEMA: Schema = [
   { name: 'splitSizeMin', kind: 'int', default: 500, min: 1, max: 10_000_000, doc: 'A remainder is never cut into pieces smaller than this (takeover, stealing).' },
   { name: 'checkpointIntervalMs', kind: 'int', default: 200, min: 1, max: 60_000, doc: 'Shard progress is written to LevelDB at most this often (in one batch).' },
   { name: 'orderResendMs', kind: 'int', default: 2000, min: 50, max: 600_000, doc: 'Re-send an order or revoke that its node has not confirmed after this long.' },
-  { name: 'logLevel', kind: 'string', default: 'info', doc: 'pino log level: fatal, error, warn, info, debug, trace or silent.' },
+  LOG_LEVEL_OPTION,
 ];
 
 /** Relations between settings that single-value validation cannot see. */
@@ -52,6 +51,5 @@ export function checkCoordinatorConfig(config: CoordinatorConfig): CoordinatorCo
   if (!(suspectAfterMs < downAfterMs)) throw new ConfigError(`--suspect-after-ms (${suspectAfterMs}) must be below --down-after-ms (${downAfterMs})`);
   if (!(leaseTtlMs < downAfterMs)) throw new ConfigError(`--lease-ttl-ms (${leaseTtlMs}) must be below --down-after-ms (${downAfterMs}) so a node fences itself before its work is handed on`);
   if (!(heartbeatIntervalMs * 2 <= leaseTtlMs)) throw new ConfigError(`--lease-ttl-ms (${leaseTtlMs}) must be at least twice --heartbeat-interval-ms (${heartbeatIntervalMs})`);
-  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) throw new ConfigError(`--log-level: unknown level ${JSON.stringify(config.logLevel)}`);
   return config;
 }

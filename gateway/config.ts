@@ -1,5 +1,4 @@
-import { ConfigError, type Schema } from '../shared/config';
-import { LOG_LEVELS } from '../shared/log';
+import { ConfigError, LOG_LEVEL_OPTION, type Schema } from '../shared/config';
 import { checkOutageWindows, checkSuffixes, LATENCY_MS_MAX, type LedgerConfig, type OutageWindow } from './core/ledger';
 
 export interface GatewaySimConfig {
@@ -27,7 +26,7 @@ export const GATEWAY_SIM_SCHEMA: Schema = [
   { name: 'seed', kind: 'int', default: 1, min: 0, max: 4_294_967_295, doc: 'Seed of the retry randomness; the same seed and calls give the same answers.' },
   { name: 'ledgerKeysMax', kind: 'int', default: 16_000_000, min: 1, max: 1_000_000_000, doc: 'Distinct delivered keys the simulator remembers; a batch that could exceed it is refused (RESOURCE_EXHAUSTED, HTTP 507). A key with a short text costs about 200 bytes of heap (about 3.2 GB at the default).' },
   { name: 'shutdownGraceMs', kind: 'int', default: 1000, min: 0, max: 60_000, doc: 'How long shutdown waits for calls to finish.' },
-  { name: 'logLevel', kind: 'string', default: 'info', doc: 'pino log level: fatal, error, warn, info, debug, trace or silent.' },
+  LOG_LEVEL_OPTION,
 ];
 
 /** "a, b,,c" → ["a", "b", "c"] */
@@ -55,7 +54,6 @@ export function parseOutageWindows(flag: string, text: string): OutageWindow[] {
 }
 
 export function checkGatewaySimConfig(config: GatewaySimConfig): GatewaySimConfig {
-  if (!(LOG_LEVELS as readonly string[]).includes(config.logLevel)) throw new ConfigError(`--log-level: unknown level ${JSON.stringify(config.logLevel)}`);
   if (config.httpListen === config.listen && !config.listen.endsWith(':0')) throw new ConfigError('--http-listen must differ from --listen');
   ledgerConfigOf(config);
   return config;

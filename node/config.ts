@@ -1,6 +1,4 @@
-import { ConfigError, type Schema } from '../shared/config';
-import { LOG_LEVELS } from '../shared/log';
-import { checkId } from '../shared/validate';
+import { ConfigError, LOG_LEVEL_OPTION, type Schema } from '../shared/config';
 import { parseGatewayTarget } from './gateway-client';
 
 export interface NodeConfig {
@@ -30,8 +28,8 @@ export interface NodeConfig {
 export const NODE_SCHEMA: Schema = [
   { name: 'coordinator', kind: 'address', default: '', doc: 'Coordinator HOST:PORT. Used directly when no relays are given, otherwise as the last resort after every relay failed.' },
   { name: 'relays', kind: 'list', default: [], doc: 'Comma-separated relay HOST:PORT list, in order of preference.' },
-  { name: 'cluster', kind: 'string', default: 'default', doc: 'Cluster id (letters, digits, . _ -; at most 63).' },
-  { name: 'id', kind: 'string', default: '', doc: 'Node id, unique in the cluster (letters, digits, . _ -; at most 63). Required.' },
+  { name: 'cluster', kind: 'id', default: 'default', doc: 'Cluster id (letters, digits, . _ -; at most 63).' },
+  { name: 'id', kind: 'id', default: '', doc: 'Node id, unique in the cluster (letters, digits, . _ -; at most 63). Required.' },
   { name: 'listen', kind: 'address', default: '127.0.0.1:0', doc: 'Health and reflection port; health is SERVING only while the lease is valid. Advertised as the node address.' },
   { name: 'labels', kind: 'string', default: '', doc: 'Labels as key=value pairs separated by commas.' },
   { name: 'capacityWeight', kind: 'int', default: 1, min: 1, max: 1000, doc: 'Relative share of broadcast work this node takes.' },
@@ -48,7 +46,7 @@ export const NODE_SCHEMA: Schema = [
   { name: 'deliveryAttemptsMax', kind: 'int', default: 5, min: 1, max: 1000, doc: 'Attempts (RETRY answers) before an item is dead-lettered.' },
   { name: 'gatewayRetryMinMs', kind: 'int', default: 100, min: 1, max: 600_000, doc: 'First wait before resending from the outbox (jittered, doubling while the gateway fails).' },
   { name: 'gatewayRetryMaxMs', kind: 'int', default: 2000, min: 1, max: 600_000, doc: 'Longest wait between outbox resends.' },
-  { name: 'logLevel', kind: 'string', default: 'info', doc: 'pino log level: fatal, error, warn, info, debug, trace or silent.' },
+  LOG_LEVEL_OPTION,
 ];
 
 export function parseLabels(text: string): Array<{ key: string; value: string }> {
@@ -62,13 +60,8 @@ export function parseLabels(text: string): Array<{ key: string; value: string }>
 
 export function checkNodeConfig(config: NodeConfig): NodeConfig {
   if (config.id === '') throw new ConfigError('--id (RELAYCAST_ID) is required');
-  for (const [flag, value] of [['--id', config.id], ['--cluster', config.cluster]] as const) {
-    const check = checkId(flag, value);
-    if (!check.ok) throw new ConfigError(check.error.message);
-  }
   if (config.coordinator === '' && config.relays.length === 0) throw new ConfigError('give --relays, --coordinator, or both');
   if (config.reconnectBackoffMinMs > config.reconnectBackoffMaxMs) throw new ConfigError('--reconnect-backoff-min-ms must not exceed --reconnect-backoff-max-ms');
-  if (!(LOG_LEVELS as readonly string[]).includes(config.logLevel)) throw new ConfigError(`--log-level: unknown level ${JSON.stringify(config.logLevel)}`);
   parseLabels(config.labels);
   try {
     parseGatewayTarget(config.gateway);

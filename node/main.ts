@@ -26,7 +26,10 @@ export async function runNode(config: NodeConfig): Promise<void> {
     Math.random,
     log,
   );
-  const store = await LevelStore.open(path.join(config.dataDir, `${config.cluster}-${config.id}`));
+  const storeDir = path.join(config.dataDir, `${config.cluster}-${config.id}`);
+  const store = await LevelStore.open(storeDir).catch((err: Error) => {
+    throw new Error(`cannot open the outbox store in ${storeDir} (${err.message}; is another node with id ${config.id} running with this --data-dir?)`, { cause: err });
+  });
   const gateway = createGatewayClient(config.gateway, { timeoutMs: config.gatewayTimeoutMs });
   const worker = new Worker({
     nodeKey,

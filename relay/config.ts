@@ -1,6 +1,4 @@
-import { ConfigError, type Schema } from '../shared/config';
-import { LOG_LEVELS } from '../shared/log';
-import { checkId } from '../shared/validate';
+import { ConfigError, LOG_LEVEL_OPTION, type Schema } from '../shared/config';
 
 export interface RelayConfig {
   coordinator: string;
@@ -20,8 +18,8 @@ export interface RelayConfig {
 export const RELAY_SCHEMA: Schema = [
   { name: 'coordinator', kind: 'address', default: '127.0.0.1:7070', doc: 'Coordinator HOST:PORT the relay links to.' },
   { name: 'listen', kind: 'address', default: '127.0.0.1:7071', doc: 'Where nodes attach (NodeSession), plus health and reflection.' },
-  { name: 'cluster', kind: 'string', default: 'default', doc: 'Cluster id the relay registers in.' },
-  { name: 'id', kind: 'string', default: '', doc: 'Relay id, unique in the cluster among nodes and relays. Required.' },
+  { name: 'cluster', kind: 'id', default: 'default', doc: 'Cluster id the relay registers in.' },
+  { name: 'id', kind: 'id', default: '', doc: 'Relay id, unique in the cluster among nodes and relays. Required.' },
   { name: 'relayFlushMs', kind: 'int', default: 100, min: 5, max: 10_000, doc: 'How often the relay forwards one batch upstream. Adds at most this much to detection time; lower costs more coordinator CPU.' },
   { name: 'relayBatchEntriesMax', kind: 'int', default: 20_000, min: 1, max: 1_000_000, doc: 'Entries per batch; the rest waits for the next flush.' },
   { name: 'relayBatchesInFlightMax', kind: 'int', default: 4, min: 1, max: 1000, doc: 'Unacknowledged batches before the relay stops flushing (backpressure).' },
@@ -29,16 +27,11 @@ export const RELAY_SCHEMA: Schema = [
   { name: 'reconnectBackoffMinMs', kind: 'int', default: 100, min: 1, max: 600_000, doc: 'First back-off when the coordinator link fails (jittered, doubling).' },
   { name: 'reconnectBackoffMaxMs', kind: 'int', default: 2000, min: 1, max: 600_000, doc: 'Largest back-off between link attempts.' },
   { name: 'shutdownGraceMs', kind: 'int', default: 1000, min: 0, max: 60_000, doc: 'How long shutdown waits for calls to finish.' },
-  { name: 'logLevel', kind: 'string', default: 'info', doc: 'pino log level: fatal, error, warn, info, debug, trace or silent.' },
+  LOG_LEVEL_OPTION,
 ];
 
 export function checkRelayConfig(config: RelayConfig): RelayConfig {
   if (config.id === '') throw new ConfigError('--id (RELAYCAST_ID) is required');
-  for (const [flag, value] of [['--id', config.id], ['--cluster', config.cluster]] as const) {
-    const check = checkId(flag, value);
-    if (!check.ok) throw new ConfigError(check.error.message);
-  }
   if (config.reconnectBackoffMinMs > config.reconnectBackoffMaxMs) throw new ConfigError('--reconnect-backoff-min-ms must not exceed --reconnect-backoff-max-ms');
-  if (!(LOG_LEVELS as readonly string[]).includes(config.logLevel)) throw new ConfigError(`--log-level: unknown level ${JSON.stringify(config.logLevel)}`);
   return config;
 }

@@ -4,8 +4,9 @@
  * the single source for parsing, `--help` and the README's reference table.
  */
 import { parseArgs } from 'node:util';
+import { checkId } from './validate';
 
-export type OptionKind = 'int' | 'string' | 'address' | 'list' | 'bool' | 'path';
+export type OptionKind = 'int' | 'string' | 'address' | 'list' | 'bool' | 'path' | 'id';
 
 export interface OptionSpec {
   /** Property name in the parsed config, camelCase with the unit last (heartbeatIntervalMs). */
@@ -15,9 +16,18 @@ export interface OptionSpec {
   readonly doc: string;
   readonly min?: number;
   readonly max?: number;
+  /** For kind 'string': the accepted values. */
+  readonly choices?: readonly string[];
 }
 
 export type Schema = readonly OptionSpec[];
+
+/** The log-level option every command has. */
+export const LOG_LEVEL_OPTION: OptionSpec = {
+  name: 'logLevel', kind: 'string', default: 'info',
+  choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+  doc: 'pino log level: fatal, error, warn, info, debug, trace or silent.',
+};
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -60,9 +70,17 @@ function convert(spec: OptionSpec, raw: string | boolean, source: string): unkno
       for (const item of items) checkAddress(item, where);
       return items;
     }
+    case 'id': {
+      // An empty id passes here; commands that require one say so.
+      if (text.length === 0) return text;
+      const check = checkId(where, text);
+      if (!check.ok) throw new ConfigError(check.error.message);
+      return text;
+    }
     case 'string':
     case 'path':
       if (text.length === 0) throw new ConfigError(`${where}: must not be empty`);
+      if (spec.choices !== undefined && !spec.choices.includes(text)) throw new ConfigError(`${where}: expected one of ${spec.choices.join(', ')}, got ${JSON.stringify(text)}`);
       return text;
   }
 }

@@ -645,7 +645,7 @@ describe('Aggregator: leave then close', () => {
     agg.onUpstreamReady();
     agg.onLeafMessage(1, attachMsg('a', 0));
     const first = agg.flush()!;
-    agg.onBatchAck(ack(first.batchId, { deliveries: [welcomeDelivery('a', 1)] }));
+    agg.onBatchAck(ack(Number(first.batchId), { deliveries: [welcomeDelivery('a', 1)] }));
     agg.take();
     agg.onLeafMessage(1, leaveMsg(1));
     agg.onLeafClosed(1);
