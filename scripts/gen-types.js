@@ -26,6 +26,11 @@ function generate(into) {
   execFileSync(process.execPath, [bin,
     '--grpcLib=@grpc/grpc-js', '--longs=Number', '--enums=String', '--defaults', '--oneofs',
     '--includeComments', '-I', protoDir, '-O', into, ...listProtos(path.join(protoDir, 'relaycast')).sort()], { stdio: 'inherit' });
+  // The generator names each type's source by absolute path; keep the output
+  // independent of where the repository is checked out.
+  for (const [file, text] of readTree(into)) {
+    fs.writeFileSync(path.join(into, file), text.split(protoDir + path.sep).join('proto/'));
+  }
 }
 
 function readTree(dir, base = dir, out = new Map()) {

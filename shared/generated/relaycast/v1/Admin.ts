@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/relaycast/v1/admin.proto
+// Original file: proto/relaycast/v1/admin.proto
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'

@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/relaycast/v1/session.proto
+// Original file: proto/relaycast/v1/session.proto
 
 import type { RegisterRequest as _relaycast_v1_RegisterRequest, RegisterRequest__Output as _relaycast_v1_RegisterRequest__Output } from '../../relaycast/v1/RegisterRequest';
 import type { Long } from '@grpc/proto-loader';

@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/relaycast/v1/relay.proto
+// Original file: proto/relaycast/v1/relay.proto
 
 import type { LeafRejection as _relaycast_v1_LeafRejection, LeafRejection__Output as _relaycast_v1_LeafRejection__Output } from '../../relaycast/v1/LeafRejection';
 import type { LeafDelivery as _relaycast_v1_LeafDelivery, LeafDelivery__Output as _relaycast_v1_LeafDelivery__Output } from '../../relaycast/v1/LeafDelivery';

@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/relaycast/v1/broadcasts.proto
+// Original file: proto/relaycast/v1/broadcasts.proto
 
 import type { BroadcastState as _relaycast_v1_BroadcastState, BroadcastState__Output as _relaycast_v1_BroadcastState__Output } from '../../relaycast/v1/BroadcastState';
 import type { BroadcastCounts as _relaycast_v1_BroadcastCounts, BroadcastCounts__Output as _relaycast_v1_BroadcastCounts__Output } from '../../relaycast/v1/BroadcastCounts';

@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/relaycast/v1/broadcasts.proto
+// Original file: proto/relaycast/v1/broadcasts.proto
 
 
 export interface BroadcastRef {

@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/relaycast/v1/broadcasts.proto
+// Original file: proto/relaycast/v1/broadcasts.proto
 
 import type { Recipient as _relaycast_v1_Recipient, Recipient__Output as _relaycast_v1_Recipient__Output } from '../../relaycast/v1/Recipient';
 import type { BroadcastOptions as _relaycast_v1_BroadcastOptions, BroadcastOptions__Output as _relaycast_v1_BroadcastOptions__Output } from '../../relaycast/v1/BroadcastOptions';

@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/relaycast/v1/admin.proto
+// Original file: proto/relaycast/v1/admin.proto
 
 
 export interface DrainNodeRequest {

@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/relaycast/v1/membership.proto
+// Original file: proto/relaycast/v1/membership.proto
 
 export const EventType = {
   EVENT_TYPE_UNSPECIFIED: 'EVENT_TYPE_UNSPECIFIED',

@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/relaycast/v1/admin.proto
+// Original file: proto/relaycast/v1/admin.proto
 
 import type { StateCount as _relaycast_v1_StateCount, StateCount__Output as _relaycast_v1_StateCount__Output } from '../../relaycast/v1/StateCount';
 import type { Long } from '@grpc/proto-loader';

@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/relaycast/v1/relay.proto
+// Original file: proto/relaycast/v1/relay.proto
 
 import type { LeafLiveness as _relaycast_v1_LeafLiveness, LeafLiveness__Output as _relaycast_v1_LeafLiveness__Output } from '../../relaycast/v1/LeafLiveness';
 import type { LeafMessage as _relaycast_v1_LeafMessage, LeafMessage__Output as _relaycast_v1_LeafMessage__Output } from '../../relaycast/v1/LeafMessage';

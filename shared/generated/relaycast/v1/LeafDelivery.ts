@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/relaycast/v1/relay.proto
+// Original file: proto/relaycast/v1/relay.proto
 
 import type { SessionMessage as _relaycast_v1_SessionMessage, SessionMessage__Output as _relaycast_v1_SessionMessage__Output } from '../../relaycast/v1/SessionMessage';
 

@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/relaycast/v1/relay.proto
+// Original file: proto/relaycast/v1/relay.proto
 
 import type { NodeMessage as _relaycast_v1_NodeMessage, NodeMessage__Output as _relaycast_v1_NodeMessage__Output } from '../../relaycast/v1/NodeMessage';
 

@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/relaycast/v1/session.proto
+// Original file: proto/relaycast/v1/session.proto
 
 import type { Long } from '@grpc/proto-loader';
 

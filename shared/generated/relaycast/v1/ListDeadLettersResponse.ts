@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/relaycast/v1/broadcasts.proto
+// Original file: proto/relaycast/v1/broadcasts.proto
 
 import type { DeadLetter as _relaycast_v1_DeadLetter, DeadLetter__Output as _relaycast_v1_DeadLetter__Output } from '../../relaycast/v1/DeadLetter';
 

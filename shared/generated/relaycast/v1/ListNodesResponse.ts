@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/relaycast/v1/membership.proto
+// Original file: proto/relaycast/v1/membership.proto
 
 import type { Member as _relaycast_v1_Member, Member__Output as _relaycast_v1_Member__Output } from '../../relaycast/v1/Member';
 import type { Long } from '@grpc/proto-loader';

@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/relaycast/v1/session.proto
+// Original file: proto/relaycast/v1/session.proto
 
 import type { ShardProgress as _relaycast_v1_ShardProgress, ShardProgress__Output as _relaycast_v1_ShardProgress__Output } from '../../relaycast/v1/ShardProgress';
 import type { Long } from '@grpc/proto-loader';

@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/relaycast/v1/membership.proto
+// Original file: proto/relaycast/v1/membership.proto
 
 export const MemberKind = {
   MEMBER_KIND_UNSPECIFIED: 'MEMBER_KIND_UNSPECIFIED',

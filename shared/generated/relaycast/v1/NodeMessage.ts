@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/relaycast/v1/session.proto
+// Original file: proto/relaycast/v1/session.proto
 
 import type { Attach as _relaycast_v1_Attach, Attach__Output as _relaycast_v1_Attach__Output } from '../../relaycast/v1/Attach';
 import type { Liveness as _relaycast_v1_Liveness, Liveness__Output as _relaycast_v1_Liveness__Output } from '../../relaycast/v1/Liveness';

@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/relaycast/v1/broadcasts.proto
+// Original file: proto/relaycast/v1/broadcasts.proto
 
 import type { Label as _relaycast_v1_Label, Label__Output as _relaycast_v1_Label__Output } from '../../relaycast/v1/Label';
 

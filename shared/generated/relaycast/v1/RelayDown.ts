@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/relaycast/v1/relay.proto
+// Original file: proto/relaycast/v1/relay.proto
 
 import type { RelayWelcome as _relaycast_v1_RelayWelcome, RelayWelcome__Output as _relaycast_v1_RelayWelcome__Output } from '../../relaycast/v1/RelayWelcome';
 import type { BatchAck as _relaycast_v1_BatchAck, BatchAck__Output as _relaycast_v1_BatchAck__Output } from '../../relaycast/v1/BatchAck';

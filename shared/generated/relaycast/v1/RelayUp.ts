@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/relaycast/v1/relay.proto
+// Original file: proto/relaycast/v1/relay.proto
 
 import type { RelayHello as _relaycast_v1_RelayHello, RelayHello__Output as _relaycast_v1_RelayHello__Output } from '../../relaycast/v1/RelayHello';
 import type { LeafBatch as _relaycast_v1_LeafBatch, LeafBatch__Output as _relaycast_v1_LeafBatch__Output } from '../../relaycast/v1/LeafBatch';

@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/relaycast/v1/relay.proto
+// Original file: proto/relaycast/v1/relay.proto
 
 
 export interface RelayWelcome {

@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/relaycast/v1/broadcasts.proto
+// Original file: proto/relaycast/v1/broadcasts.proto
 
 import type { Broadcast as _relaycast_v1_Broadcast, Broadcast__Output as _relaycast_v1_Broadcast__Output } from '../../relaycast/v1/Broadcast';
 import type { Long } from '@grpc/proto-loader';

@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/relaycast/v1/session.proto
+// Original file: proto/relaycast/v1/session.proto
 
 import type { Welcome as _relaycast_v1_Welcome, Welcome__Output as _relaycast_v1_Welcome__Output } from '../../relaycast/v1/Welcome';
 import type { LeaseRenewed as _relaycast_v1_LeaseRenewed, LeaseRenewed__Output as _relaycast_v1_LeaseRenewed__Output } from '../../relaycast/v1/LeaseRenewed';

@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/relaycast/v1/broadcasts.proto
+// Original file: proto/relaycast/v1/broadcasts.proto
 
 import type { ShardState as _relaycast_v1_ShardState, ShardState__Output as _relaycast_v1_ShardState__Output } from '../../relaycast/v1/ShardState';
 import type { Long } from '@grpc/proto-loader';

@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/relaycast/v1/admin.proto
+// Original file: proto/relaycast/v1/admin.proto
 
 import type { MemberKind as _relaycast_v1_MemberKind, MemberKind__Output as _relaycast_v1_MemberKind__Output } from '../../relaycast/v1/MemberKind';
 import type { NodeState as _relaycast_v1_NodeState, NodeState__Output as _relaycast_v1_NodeState__Output } from '../../relaycast/v1/NodeState';

@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/relaycast/v1/membership.proto
+// Original file: proto/relaycast/v1/membership.proto
 
 import type { EventType as _relaycast_v1_EventType, EventType__Output as _relaycast_v1_EventType__Output } from '../../relaycast/v1/EventType';
 import type { Member as _relaycast_v1_Member, Member__Output as _relaycast_v1_Member__Output } from '../../relaycast/v1/Member';

@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/relaycast/v1/session.proto
+// Original file: proto/relaycast/v1/session.proto
 
 import type { RegisterResponse as _relaycast_v1_RegisterResponse, RegisterResponse__Output as _relaycast_v1_RegisterResponse__Output } from '../../relaycast/v1/RegisterResponse';
 

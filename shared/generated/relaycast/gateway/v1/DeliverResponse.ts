@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/relaycast/gateway/v1/gateway.proto
+// Original file: proto/relaycast/gateway/v1/gateway.proto
 
 import type { DeliveryResult as _relaycast_gateway_v1_DeliveryResult, DeliveryResult__Output as _relaycast_gateway_v1_DeliveryResult__Output } from '../../../relaycast/gateway/v1/DeliveryResult';
 

@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/relaycast/gateway/v1/gateway.proto
+// Original file: proto/relaycast/gateway/v1/gateway.proto
 
 import type { Long } from '@grpc/proto-loader';
 

@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/relaycast/gateway/v1/gateway.proto
+// Original file: proto/relaycast/gateway/v1/gateway.proto
 
 import type { DeliveryOutcome as _relaycast_gateway_v1_DeliveryOutcome, DeliveryOutcome__Output as _relaycast_gateway_v1_DeliveryOutcome__Output } from '../../../relaycast/gateway/v1/DeliveryOutcome';
 

@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/relaycast/gateway/v1/gateway.proto
+// Original file: proto/relaycast/gateway/v1/gateway.proto
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'

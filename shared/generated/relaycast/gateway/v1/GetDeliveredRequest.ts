@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/relaycast/gateway/v1/simulator.proto
+// Original file: proto/relaycast/gateway/v1/simulator.proto
 
 
 export interface GetDeliveredRequest {
