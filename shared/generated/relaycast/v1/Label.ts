@@ -2,7 +2,7 @@
 
 
 /**
- * A key/value label. Repeated pairs instead of map<> so that reflection
+ * A key/value label. Repeated pairs instead of a map field so that reflection
  * clients (grpcurl, buf curl) can use the descriptors.
  */
 export interface Label {
@@ -11,7 +11,7 @@ export interface Label {
 }
 
 /**
- * A key/value label. Repeated pairs instead of map<> so that reflection
+ * A key/value label. Repeated pairs instead of a map field so that reflection
  * clients (grpcurl, buf curl) can use the descriptors.
  */
 export interface Label__Output {
