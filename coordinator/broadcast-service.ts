@@ -208,7 +208,7 @@ export function broadcastHandlers(coordinator: Coordinator, store: KvStore, conf
       };
       call.on('data', (chunk: { recipients: Recipient__Output[] }) => {
         if (failed) return;
-        if (chunk.recipients.length > LIMITS.chunkRecipientsMax) return abort(grpc.status.INVALID_ARGUMENT, `chunk ${count === 0 ? 0 : '#'} has ${chunk.recipients.length} recipients; at most ${LIMITS.chunkRecipientsMax} per chunk`);
+        if (chunk.recipients.length > LIMITS.chunkRecipientsMax) return abort(grpc.status.INVALID_ARGUMENT, `a chunk has ${chunk.recipients.length} recipients (after ${count} accepted); at most ${LIMITS.chunkRecipientsMax} per chunk`);
         const checked = checkRecipients(`recipients (after ${count} accepted)`, chunk.recipients);
         if (!checked.ok) return abort(grpc.status.INVALID_ARGUMENT, checked.error.message);
         const from = count;

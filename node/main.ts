@@ -37,7 +37,6 @@ export async function runNode(config: NodeConfig): Promise<void> {
     deliverBatchesInFlightMax: config.deliverBatchesInFlightMax,
     audiencePageSize: config.audiencePageSize,
     deliveryAttemptsMax: config.deliveryAttemptsMax,
-    outboxItemsMax: 0,
     gatewayRetryMinMs: config.gatewayRetryMinMs,
     gatewayRetryMaxMs: config.gatewayRetryMaxMs,
     callTimeoutMs: config.gatewayTimeoutMs,

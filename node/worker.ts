@@ -36,7 +36,6 @@ export interface WorkerOptions {
   deliverBatchesInFlightMax: number;
   audiencePageSize: number;
   deliveryAttemptsMax: number;
-  outboxItemsMax: number;
   gatewayRetryMinMs: number;
   gatewayRetryMaxMs: number;
   callTimeoutMs: number;
@@ -482,7 +481,7 @@ export class Worker {
     } catch (err) {
       this.retryAttempt += 1;
       this.gatewayHealthy = false;
-      void err;
+      this.log.debug({ err, outbox: this.outbox.size }, 'gateway still unavailable');
     }
     if (this.outbox.size > 0 || !this.gatewayHealthy) this.scheduleRetry();
   }
