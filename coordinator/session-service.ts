@@ -13,7 +13,6 @@ import type { LeafDelivery } from '../shared/generated/relaycast/v1/LeafDelivery
 import type { LeafRejection } from '../shared/generated/relaycast/v1/LeafRejection';
 import type { ShardProgress__Output } from '../shared/generated/relaycast/v1/ShardProgress';
 import { checkId, checkInstanceId, memberKey } from '../shared/validate';
-import type { Result } from '../shared/errors';
 import { fail } from '../shared/errors';
 import type { Coordinator, RouteSink } from './coordinator';
 import { registerInput, registerResponse } from './convert';
@@ -39,10 +38,6 @@ function handleControl(coordinator: Coordinator, config: RegistryConfig, route: 
     return { reply: () => ({ close: { code: grpc.status.INVALID_ARGUMENT, message: 'leave must name the member (send it on an attached session)' } }) };
   }
   return { reply: () => ({ close: { code: grpc.status.INVALID_ARGUMENT, message: `unexpected ${message.msg ?? 'empty'} message before attach` } }) };
-}
-
-function leave(coordinator: Coordinator, key: string, instanceId: string, epoch: number): Result<number> {
-  return coordinator.registry.leave(key, instanceId, epoch);
 }
 
 function outboundToMessage(outbound: Outbound): Reply {
@@ -103,7 +98,7 @@ export function nodeSessionHandlers(coordinator: Coordinator, config: RegistryCo
             else end({ message: { lost: { leaseEpoch, reason: result.error.message } }, close: { ...toStatusPair(result.error) } });
           });
         } else if (message.msg === 'leave' && message.leave) {
-          const result = leave(coordinator, key, instanceId, message.leave.leaseEpoch);
+          const result = registry.leave(key, instanceId, message.leave.leaseEpoch);
           void coordinator.commit().then(() => end({ close: result.ok ? { code: grpc.status.OK, message: 'left' } : toStatusPair(result.error) }));
         } else {
           end({ close: { code: grpc.status.INVALID_ARGUMENT, message: `session is already attached as ${key}; unexpected ${message.msg ?? 'empty'} message` } });
@@ -221,7 +216,7 @@ export function relayLinkHandlers(coordinator: Coordinator, config: RegistryConf
           if (message === null) continue;
           if (message.msg === 'leave' && message.leave) {
             const record = registry.get(leaf.nodeKey);
-            const result = record === undefined ? fail('NOT_FOUND', `${leaf.nodeKey} is not registered`) : leave(coordinator, leaf.nodeKey, record.instanceId, message.leave.leaseEpoch);
+            const result = record === undefined ? fail('NOT_FOUND', `${leaf.nodeKey} is not registered`) : registry.leave(leaf.nodeKey, record.instanceId, message.leave.leaseEpoch);
             replies.push({ key: leaf.nodeKey, reply: () => ({ close: result.ok ? { code: grpc.status.OK, message: 'left' } : toStatusPair(result.error) }) });
             continue;
           }

@@ -89,7 +89,6 @@ export class Worker {
   private retryAttempt = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private closed = false;
-  readonly stats = { delivered: 0, skipped: 0, deadLettered: 0, retried: 0, fencedWaits: 0 };
 
   constructor(
     private readonly options: WorkerOptions,
@@ -300,7 +299,6 @@ export class Worker {
     for (;;) {
       if (!this.current(run)) return false;
       if (!this.canDeliver()) {
-        this.stats.fencedWaits += 1;
         await sleep(50);
         continue;
       }
@@ -364,11 +362,9 @@ export class Worker {
       const { item, attempts } = sent[i]!;
       switch (result.outcome) {
         case 'DELIVERED':
-          this.stats.delivered += 1;
           run.tracker.complete(item.sequence, 'delivered');
           break;
         case 'UNREACHABLE':
-          this.stats.skipped += 1;
           run.tracker.complete(item.sequence, 'skipped');
           break;
         case 'PERMANENT_FAILURE':
@@ -398,7 +394,6 @@ export class Worker {
           );
         });
         for (const d of items) run.tracker.complete(d.sequence, 'dead');
-        this.stats.deadLettered += items.length;
         return;
       } catch (err) {
         const code = (err as grpc.ServiceError).code;
@@ -416,7 +411,6 @@ export class Worker {
       this.outbox.set(key, entry);
       return { type: 'put' as const, key, value: JSON.stringify(entry) };
     });
-    this.stats.retried += items.length;
     await this.store.batch(ops);
     this.scheduleRetry();
   }
