@@ -333,22 +333,20 @@ export function shardDataHandlers(coordinator: Coordinator, store: KvStore): Sha
   return {
     ReadAudience(call, callback) {
       const { broadcastId, shardId, epoch, nodeKey, fromSequence, limit } = call.request;
-      const held = scheduler.checkReader(nodeKey, broadcastId, shardId, epoch);
-      if (!held.ok) return callback(toStatus(held.error));
-      const shard = held.value;
-      const meta = scheduler.get(broadcastId)!;
-      if (fromSequence < shard.start || fromSequence > shard.end) {
-        return callback(statusError(grpc.status.OUT_OF_RANGE, `from_sequence ${fromSequence} is outside shard [${shard.start}, ${shard.end})`));
-      }
       const pageSize = Math.min(limit === 0 ? 1000 : limit, LIMITS.audiencePageMax);
-      const end = Math.min(shard.end, fromSequence + pageSize);
+      const held = scheduler.beginRead(nodeKey, broadcastId, shardId, epoch, fromSequence, pageSize);
+      if (!held.ok) return callback(toStatus(held.error));
+      const { shard, end } = held.value;
+      const meta = scheduler.get(broadcastId)!;
+      // Captured now: a split while the page is read never cuts below `end`.
+      const shardEnd = shard.end;
       (async () => {
         const lines: string[] = [];
         if (end > fromSequence) {
           // Sequences are dense (0..total-1), so the page is contiguous.
           for await (const [, value] of store.scan({ gte: audienceKey(meta.audienceId, fromSequence), lt: audienceKey(meta.audienceId, end) })) lines.push(value);
         }
-        callback(null, { recordsJson: `[${lines.join(',')}]`, firstSequence: fromSequence, count: lines.length, shardEnd: shard.end });
+        callback(null, { recordsJson: `[${lines.join(',')}]`, firstSequence: fromSequence, count: lines.length, shardEnd });
       })().catch((err: Error) => callback(statusError(grpc.status.INTERNAL, err.message)));
     },
 

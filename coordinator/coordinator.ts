@@ -13,13 +13,13 @@ import {
   KEY_META_REVISION,
   Registry,
   type Clock,
-  type Effects,
   type MemberRecord,
   type Outbound,
   type RegistryConfig,
   type RouteId,
 } from './core/registry';
 import { WatchHub } from './watch-hub';
+import { ControlPlane, isEmpty, type ControlEffects } from './core/control';
 import {
   KEY_BROADCAST,
   KEY_SHARD,
@@ -59,20 +59,22 @@ export class Coordinator {
 
   /** Listeners for broadcast changes (WatchBroadcast), called after persistence. */
   readonly broadcastListeners = new Set<(changed: ReadonlySet<string>) => void>();
-  /** Nodes draining: LEFT once they hold no shard. */
-  private readonly draining = new Set<string>();
   /** DOWN → reassignment orders sent, in ms, most recent last (bounded). */
   readonly takeoverLatenciesMs: number[] = [];
 
+  readonly registry: Registry;
+  readonly scheduler: Scheduler;
+
   private constructor(
-    readonly registry: Registry,
-    readonly scheduler: Scheduler,
+    readonly control: ControlPlane,
     readonly watchHub: WatchHub,
     private readonly store: KvStore,
     private readonly options: CoordinatorOptions,
     readonly log: Logger,
     readonly clock: Clock,
   ) {
+    this.registry = control.registry;
+    this.scheduler = control.scheduler;
     this.stats.startedMs = clock.monotonicMs();
   }
 
@@ -92,19 +94,16 @@ export class Coordinator {
     const shards: Shard[] = [];
     for await (const [, value] of store.scan({ gte: KEY_SHARD, lt: prefixEnd(KEY_SHARD) })) shards.push(JSON.parse(value) as Shard);
     scheduler.load(broadcasts, shards);
-    for (const record of records) {
-      if (record.kind === 'NODE' && (record.state === 'ALIVE' || record.state === 'SUSPECT')) scheduler.nodeUp(record.key, record.capacityWeight);
-      if (record.kind === 'NODE' && record.state === 'DRAINING') scheduler.nodeDraining(record.key);
-    }
+    const control = new ControlPlane(registry, scheduler);
+    control.loaded(records);
     const hub = new WatchHub(store, options.watchBufferEventsMax, revision, () => registry.oldestRetainedRevision);
     log.info({ members: records.length, revision, live: records.filter((r) => r.state !== 'DOWN' && r.state !== 'LEFT').length, broadcasts: broadcasts.length, shards: shards.length }, 'state loaded');
-    return new Coordinator(registry, scheduler, hub, store, options, log, clock);
+    return new Coordinator(control, hub, store, options, log, clock);
   }
 
   start(): void {
     this.ticker = setInterval(() => {
-      this.registry.tick();
-      this.scheduler.tick();
+      this.control.tick();
       void this.commit();
     }, this.options.failureCheckIntervalMs);
   }
@@ -138,36 +137,9 @@ export class Coordinator {
    * Resolves once this and every earlier commit is applied.
    */
   commit(): Promise<void> {
-    const effects = this.registry.takeEffects();
-    // Membership changes drive scheduling: decided together, persisted together.
-    for (const event of effects.events) {
-      const m = event.member;
-      if (m.kind !== 'NODE') continue;
-      if (event.type === 'REGISTERED' || event.type === 'RECOVERED') this.scheduler.nodeUp(m.key, m.capacityWeight);
-      else if (event.type === 'DRAINING') {
-        this.scheduler.nodeDraining(m.key);
-        this.draining.add(m.key);
-      } else if (event.type === 'DOWN' || event.type === 'LEFT') {
-        this.scheduler.nodeGone(m.key);
-        this.draining.delete(m.key);
-      }
-    }
-    for (const key of this.draining) {
-      if (this.scheduler.ownedBy(key) > 0) continue;
-      this.draining.delete(key);
-      this.registry.finishDrain(key);
-      const more = this.registry.takeEffects();
-      effects.persist.push(...more.persist);
-      effects.events.push(...more.events);
-      effects.send.push(...more.send);
-      this.scheduler.nodeGone(key);
-    }
-    if (effects.events.length > 0) this.scheduler.tick();
-    const scheduled = this.scheduler.takeEffects();
-    if (effects.persist.length === 0 && effects.events.length === 0 && effects.send.length === 0 && scheduled.persist.length === 0 && scheduled.send.length === 0 && scheduled.changed.size === 0) {
-      return this.applying;
-    }
-    this.applying = this.applying.then(() => this.apply(effects, scheduled));
+    const effects = this.control.collect();
+    if (isEmpty(effects)) return this.applying;
+    this.applying = this.applying.then(() => this.apply(effects));
     return this.applying;
   }
 
@@ -179,7 +151,7 @@ export class Coordinator {
     }
   }
 
-  private async apply(effects: Effects, scheduled: ReturnType<Scheduler['takeEffects']>): Promise<void> {
+  private async apply({ membership: effects, scheduled }: ControlEffects): Promise<void> {
     const persist = scheduled.persist.length === 0 ? effects.persist : [...effects.persist, ...scheduled.persist];
     if (persist.length > 0) {
       try {
@@ -203,6 +175,9 @@ export class Coordinator {
       this.takeoverLatenciesMs.push(latencyMs);
       if (this.takeoverLatenciesMs.length > 1000) this.takeoverLatenciesMs.shift();
       this.log.info({ nodeKey: takeover.nodeKey, shards: takeover.shards, reassignMs: Math.round(latencyMs * 10) / 10 }, 'remainder of a DOWN node handed on');
+    }
+    for (const split of scheduled.splits) {
+      this.log.info({ broadcastId: split.broadcastId, shardId: split.shardId, nodeKey: split.owner, pieceShardId: split.pieceShardId, start: split.start, end: split.end }, 'unread tail split off for an idle node');
     }
     if (scheduled.changed.size > 0) for (const listener of this.broadcastListeners) listener(scheduled.changed);
   }

@@ -14,6 +14,7 @@ import type { Broadcast__Output } from '../shared/generated/relaycast/v1/Broadca
 import type { AdminClient } from '../shared/generated/relaycast/v1/Admin';
 import type { GatewaySimulatorClient } from '../shared/generated/relaycast/gateway/v1/GatewaySimulator';
 import type { MembershipClient } from '../shared/generated/relaycast/v1/Membership';
+import { uploadAudience } from '../shared/audience-upload';
 import { EventLog, until } from './helpers';
 
 const DOWN_AFTER_MS = 2000;
@@ -151,6 +152,32 @@ describe('broadcasts survive failures', () => {
     await expectExactlyOnce(final);
     // It registers again with a new epoch (a new lease), like a fresh node.
     await log.waitFor(() => log.of('REGISTERED', `default/${victim}`).length === 2, `${victim} registered again`, 15_000);
+  }, 120_000);
+
+  it('elastic work: a one-shard broadcast spreads over idle nodes, and a node that joins mid-way gets a piece; nothing twice', async () => {
+    const total = 40_000;
+    const uploadId = await uploadAudience(broadcasts, total, (i) => ({ id: `e-${i}`, vars: [{ key: 'n', value: String(i) }] }));
+    const b = await unary(broadcasts, 'CreateBroadcast', {
+      clusterId: 'default',
+      template: 'Hi {{recipient.id}} #{{n}}',
+      uploadId,
+      options: { shardSize: total, rateLimitPerS: 4000 },
+    });
+    // One shard, so every node but its first owner starts idle and must steal.
+    await until(async () => {
+      const shards = (await unary(broadcasts, 'GetBroadcast', { broadcastId: b.broadcastId, includeShards: true })).shards;
+      return new Set(shards.filter((s) => s.state === 'SHARD_STATE_ASSIGNED').map((s) => s.ownerNodeKey)).size >= 3;
+    }, 'work split over at least 3 nodes', 15_000);
+    await until(async () => (await progressOf(b.broadcastId)) >= total / 4, '25% done', 20_000);
+    const joined = await startNode();
+    await until(async () => {
+      const shards = (await unary(broadcasts, 'GetBroadcast', { broadcastId: b.broadcastId, includeShards: true })).shards;
+      return shards.some((s) => s.ownerNodeKey === `default/${joined}` && s.start > 0);
+    }, `${joined} (joined mid-broadcast) owns a piece`, 15_000);
+    const final = await finish(b.broadcastId, 60_000);
+    await expectExactlyOnce(final);
+    // Splits never overlap what the old owner read: no recipient was attempted twice.
+    expect((await unary(sim, 'GetStats', {})).duplicates).toBe(0);
   }, 120_000);
 
   it('kill -9 and restart of the coordinator mid-broadcast: the broadcast continues and completes, nothing lost', async () => {

@@ -444,12 +444,16 @@ describe('Scheduler.nodeGone', () => {
     const { s, clock } = setup(overrides);
     s.create(makeMeta('b1', 100, { shardSize: 100 })); // one shard
     s.nodeUp('a', 1);
+    s.tick();
+    // a read its whole range at once: nothing is left to split off for b and c.
+    expect(s.beginRead('a', 'b1', 0, 1, 0, 100).ok).toBe(true);
     s.nodeUp('b', 1);
     s.nodeUp('c', 1);
     s.tick();
     s.takeEffects();
     const shard = s.shard('b1', 0)!;
     expect(shard.owner).toBe('a');
+    expect(shard.end).toBe(100);
     return { s, clock, shard };
   }
 
@@ -518,8 +522,8 @@ describe('Scheduler.nodeGone', () => {
     s.nodeUp('a', 1);
     expect(s.progress('a', { broadcastId: 'b1', shardId: 0, epoch: 1, watermark: 10, delivered: 10, skipped: 0, dead: 0, done: false, stopped: false })).toBe(false);
     expect(shard.watermark).toBe(0);
-    expect(s.checkReader('a', 'b1', 0, 1).ok).toBe(false);
-    expect(s.checkReader(first.nodeKey, 'b1', 0, 2).ok).toBe(true);
+    expect(s.beginRead('a', 'b1', 0, 1, 0, 10).ok).toBe(false);
+    expect(s.beginRead(first.nodeKey, 'b1', 0, 2, 0, 10).ok).toBe(true);
   });
 
   it('never cuts pieces smaller than splitSizeMin', () => {
@@ -1047,5 +1051,134 @@ describe('Scheduler ordering', () => {
     s.nodeUp('a', 1);
     s.tick();
     expect(ordersOf(s.takeEffects())[0]!.order.rateLimitPerS).toBe(0);
+  });
+});
+
+describe('Scheduler elastic work', () => {
+  /** One broadcast of `total` in a single shard, owned by a, which has read up to `readTo`. */
+  function busyOwner(total: number, readTo: number, overrides: Partial<SchedulerConfig> = {}) {
+    const { s, clock } = setup(overrides);
+    s.create(makeMeta('b1', total, { shardSize: total }));
+    s.nodeUp('a', 1);
+    s.tick();
+    s.takeEffects();
+    const shard = s.shard('b1', 0)!;
+    expect(s.beginRead('a', 'b1', 0, 1, 0, readTo).ok).toBe(true);
+    return { s, clock, shard };
+  }
+
+  it('a node that joins mid-broadcast gets half of the unread tail, ordered with its own epoch', () => {
+    const { s, shard } = busyOwner(1000, 100);
+    report(s, shard, 60);
+    s.nodeUp('b', 1);
+    s.tick();
+    const fx = s.takeEffects();
+    expect(fx.splits).toEqual([{ broadcastId: 'b1', shardId: 0, owner: 'a', pieceShardId: 1, start: 550, end: 1000 }]);
+    expect(shard).toMatchObject({ start: 0, end: 550, owner: 'a', epoch: 1, watermark: 60, state: 'ASSIGNED' });
+    expect(ordersOf(fx)).toEqual([{ nodeKey: 'b', order: expect.objectContaining({ broadcastId: 'b1', shardId: 1, epoch: 1, start: 550, end: 1000 }) }]);
+    // Both halves are durable in the same batch as the order.
+    expect(persisted<Shard>(fx, shardKey('b1', 0))?.end).toBe(550);
+    expect(persisted<Shard>(fx, shardKey('b1', 1))).toMatchObject({ start: 550, end: 1000, owner: 'b' });
+    // The old owner can no longer read past the cut, and the pages it gets say where the shard ends now.
+    const page = s.beginRead('a', 'b1', 0, 1, 500, 100);
+    expect(page.ok && page.value.end).toBe(550);
+    expectError(s.beginRead('a', 'b1', 0, 1, 600, 100), 'OUT_OF_RANGE');
+    expectError(s.beginRead('a', 'b1', 1, 1, 550, 100), 'FAILED_PRECONDITION');
+    expectCountsAddUp(s, 'b1');
+  });
+
+  it('never cuts below what the owner has read, and leaves tails shorter than two minimum pieces alone', () => {
+    const { s, shard } = busyOwner(1000, 900);
+    s.nodeUp('b', 1);
+    s.tick();
+    expect(s.takeEffects().splits).toEqual([{ broadcastId: 'b1', shardId: 0, owner: 'a', pieceShardId: 1, start: 950, end: 1000 }]);
+    expect(shard.end).toBe(950);
+
+    const small = busyOwner(1000, 981); // 19 unread < 2 x splitSizeMin
+    small.s.nodeUp('b', 1);
+    small.s.tick();
+    const fx = small.s.takeEffects();
+    expect(fx.splits).toEqual([]);
+    expect(ordersOf(fx)).toEqual([]);
+    expect(small.shard.end).toBe(1000);
+  });
+
+  it('an idle node steals from the most loaded owner, one piece per idle node', () => {
+    const { s } = setup({ shardsPerWeight: 1 });
+    s.create(makeMeta('b1', 1200, { shardSize: 400 }));
+    for (const n of ['a', 'b', 'c']) s.nodeUp(n, 1);
+    s.tick();
+    const orders = ordersOf(s.takeEffects());
+    expect(orders).toHaveLength(3);
+    const owner = (id: number) => s.shard('b1', id)!.owner;
+    // Read: shard 0 to 100 (300 unread), shard 1 to 300 (100 unread); shard 2 finishes.
+    expect(s.beginRead(owner(0), 'b1', 0, 1, 0, 100).ok).toBe(true);
+    expect(s.beginRead(owner(1), 'b1', 1, 1, 400, 300).ok).toBe(true);
+    expect(finish(s, s.shard('b1', 2)!)).toBe(true);
+    const idle = owner(2);
+    s.tick();
+    const fx = s.takeEffects();
+    expect(fx.splits.map((x) => [x.shardId, x.start, x.end])).toEqual([[0, 250, 400]]);
+    expect(ordersOf(fx).map((o) => [o.nodeKey, o.order.shardId])).toEqual([[idle, 3]]);
+    // No idle node left: nothing more is split.
+    s.tick();
+    expect(s.takeEffects().splits).toEqual([]);
+    expectCountsAddUp(s, 'b1');
+  });
+
+  it('does not split while pending shards wait, nor a paused broadcast', () => {
+    const { s } = setup({ shardsPerWeight: 1 });
+    s.create(makeMeta('b1', 300, { shardSize: 100 }));
+    s.nodeUp('a', 1);
+    s.tick();
+    s.takeEffects();
+    s.nodeUp('b', 1);
+    s.tick();
+    // b takes a pending shard rather than a split.
+    const fx = s.takeEffects();
+    expect(fx.splits).toEqual([]);
+    expect(ordersOf(fx).map((o) => o.nodeKey)).toEqual(['b']);
+
+    const paused = busyOwner(1000, 10);
+    expect(paused.s.pause('b1').ok).toBe(true);
+    paused.s.nodeUp('b', 1);
+    paused.s.tick();
+    expect(paused.s.takeEffects().splits).toEqual([]);
+  });
+
+  it('after a restart nothing is split until the owner reads again, then only above that read', () => {
+    const { s, shard } = busyOwner(1000, 100);
+    report(s, shard, 100);
+    const reloaded = setup().s;
+    reloaded.load([{ ...s.get('b1')! }], [{ ...shard }]);
+    reloaded.nodeUp('a', 1);
+    reloaded.nodeUp('b', 1);
+    reloaded.tick();
+    // a may hold pages it read before the crash: the tail is not split blind.
+    expect(reloaded.takeEffects().splits).toEqual([]);
+    expect(reloaded.beginRead('a', 'b1', 0, 1, 600, 100).ok).toBe(true);
+    reloaded.tick();
+    expect(reloaded.takeEffects().splits.map((x) => [x.start, x.end])).toEqual([[850, 1000]]);
+  });
+
+  it('a split piece changes hands by the same takeover rules when its new owner dies', () => {
+    const { s, shard } = busyOwner(1000, 100);
+    s.nodeUp('b', 1);
+    s.tick();
+    s.takeEffects();
+    const piece = s.shard('b1', 1)!;
+    expect(piece.owner).toBe('b');
+    expect(s.beginRead('b', 'b1', 1, 1, 550, 1000).ok).toBe(true);
+    report(s, piece, 700);
+    s.nodeGone('b');
+    expect(s.shardsOf('b1').map((x) => [x.shardId, x.start, x.end, x.state])).toEqual([
+      [0, 0, 550, 'ASSIGNED'],
+      [1, 550, 700, 'DONE'],
+      [2, 700, 1000, 'PENDING'],
+    ]);
+    s.tick();
+    expect(ordersOf(s.takeEffects()).map((o) => [o.nodeKey, o.order.shardId, o.order.epoch])).toEqual([['a', 2, 1]]);
+    expect(shard.end).toBe(550);
+    expectCountsAddUp(s, 'b1');
   });
 });

@@ -12,6 +12,15 @@
  * (its lease has surely expired: the registry declares DOWN only after
  * downAfterMs > leaseTtlMs) or after the owner confirmed a revoke (its
  * progress reports no longer list the shard).
+ *
+ * Elastic work: when a node has nothing to do and nothing is pending, the
+ * largest unread tail of the most loaded owner is split off for it. A node
+ * only ever learns recipients by reading pages through beginRead(), which
+ * records how far each shard was read (the read frontier); a split never
+ * cuts below the frontier, so the old owner cannot hold a recipient of the
+ * piece it lost and no confirmation round trip is needed. After a restart
+ * the frontier is unknown until the owner's next read, so nothing is split
+ * before then.
  */
 import { assert, fail, ok, type Result } from '../../shared/errors';
 import type { BatchOp } from '../../shared/store/store';
@@ -95,6 +104,8 @@ export interface SchedulerEffects {
   changed: Set<string>;
   /** Reassignments after a node went DOWN: when the orders went out. */
   takeovers: Array<{ nodeKey: string; shards: number; atMs: number }>;
+  /** Unread tails split off a busy owner's shard for an idle node. */
+  splits: Array<{ broadcastId: string; shardId: number; owner: string; pieceShardId: number; start: number; end: number }>;
 }
 
 export interface SchedulerConfig {
@@ -139,6 +150,8 @@ interface Runtime {
   /** When the current order (or revoke) went out, for resends. */
   sentAtMs: number;
   dirty: boolean;
+  /** Everything below this may have been read by the owner (NaN: unknown, after a restart). */
+  readFrontier: number;
 }
 
 const ref = (broadcastId: string, shardId: number) => `${broadcastId}#${shardId}`;
@@ -166,8 +179,9 @@ export class Scheduler {
     const now = this.clock.monotonicMs();
     for (const shard of shards) {
       this.shards.get(shard.broadcastId)?.set(shard.shardId, shard);
-      // Orders are re-sent unless the owner reports the shard soon.
-      this.runtime.set(shard, { sentAtMs: now, dirty: false });
+      // Orders are re-sent unless the owner reports the shard soon. What the
+      // owner read before the restart is unknown until it reads again.
+      this.runtime.set(shard, { sentAtMs: now, dirty: false, readFrontier: Number.NaN });
     }
   }
 
@@ -320,14 +334,26 @@ export class Scheduler {
     return true;
   }
 
-  /** The sequences a node may read for a shard: only the current owner and epoch. */
-  checkReader(nodeKey: string, broadcastId: string, shardId: number, epoch: number): Result<Shard> {
+  /**
+   * A page read by a shard's owner: only the current owner and epoch may
+   * read, and only inside the shard. Returns the shard and where the page
+   * ends; from then on the shard is never split below that point.
+   */
+  beginRead(nodeKey: string, broadcastId: string, shardId: number, epoch: number, fromSequence: number, pageSize: number): Result<{ shard: Shard; end: number }> {
+    assert(Number.isSafeInteger(pageSize) && pageSize > 0, 'a positive page size');
     const shard = this.shards.get(broadcastId)?.get(shardId);
     if (shard === undefined) return fail('NOT_FOUND', `shard ${broadcastId}#${shardId} does not exist`);
     if (shard.owner !== nodeKey || shard.epoch !== epoch || shard.state !== 'ASSIGNED') {
       return fail('FAILED_PRECONDITION', `shard ${broadcastId}#${shardId} epoch ${epoch} is not held by ${nodeKey} (owner ${shard.owner || 'none'}, epoch ${shard.epoch}, ${shard.state})`);
     }
-    return ok(shard);
+    if (!Number.isSafeInteger(fromSequence) || fromSequence < shard.start || fromSequence > shard.end) {
+      return fail('OUT_OF_RANGE', `from_sequence ${fromSequence} is outside shard [${shard.start}, ${shard.end})`);
+    }
+    const end = Math.min(shard.end, fromSequence + pageSize);
+    const rt = this.runtime.get(shard)!;
+    // Pages are read in order, so a read from X after a restart means nothing at or above X was read before.
+    rt.readFrontier = Number.isNaN(rt.readFrontier) ? end : Math.max(rt.readFrontier, end);
+    return ok({ shard, end });
   }
 
   pause(id: string): Result<BroadcastMeta> {
@@ -394,10 +420,11 @@ export class Scheduler {
     return ok(meta);
   }
 
-  /** Assign pending work, re-send unconfirmed orders, finish revokes, checkpoint. */
+  /** Assign pending work, split work for idle nodes, re-send unconfirmed orders, checkpoint. */
   tick(): void {
     const now = this.clock.monotonicMs();
     this.assign(now);
+    if (this.splitForIdle() > 0) this.assign(now);
     this.resend(now);
     if (now - this.lastCheckpointMs >= this.config.checkpointIntervalMs) {
       this.lastCheckpointMs = now;
@@ -430,6 +457,7 @@ export class Scheduler {
       shard.state = 'ASSIGNED';
       shard.owner = nodeKey;
       shard.epoch += 1;
+      this.runtime.get(shard)!.readFrontier = shard.watermark;
       if (meta.state === 'PENDING') {
         meta.state = 'RUNNING';
         this.persistMeta(meta);
@@ -437,6 +465,48 @@ export class Scheduler {
       this.persistShard(shard);
       this.sendOrder(meta, shard, now);
     }
+  }
+
+  /**
+   * Nodes with no shard while nothing is pending get the unread tail of the
+   * most loaded owner's largest shard (one piece per idle node). Pieces are
+   * at least splitSizeMin, so a nearly finished broadcast is left alone.
+   */
+  private splitForIdle(): number {
+    const load = new Map<string, number>();
+    const candidates: Array<{ meta: BroadcastMeta; shard: Shard; splittable: number }> = [];
+    for (const [id, shards] of this.shards) {
+      const meta = this.broadcasts.get(id)!;
+      const runnable = meta.state === 'PENDING' || meta.state === 'RUNNING';
+      for (const shard of shards.values()) {
+        if (shard.state === 'PENDING' && runnable && meta.options.notBeforeUnixMs <= this.clock.wallMs()) return 0;
+        if (shard.state !== 'ASSIGNED' && shard.state !== 'REVOKING') continue;
+        load.set(shard.owner, (load.get(shard.owner) ?? 0) + 1);
+        if (shard.state !== 'ASSIGNED' || meta.state !== 'RUNNING') continue;
+        const frontier = this.runtime.get(shard)!.readFrontier;
+        if (Number.isNaN(frontier)) continue;
+        const splittable = shard.end - Math.max(frontier, shard.watermark);
+        if (splittable >= 2 * this.config.splitSizeMin) candidates.push({ meta, shard, splittable });
+      }
+    }
+    let idle = 0;
+    for (const [key, node] of this.nodes) if (node.available && (load.get(key) ?? 0) === 0) idle += 1;
+    if (idle === 0 || candidates.length === 0) return 0;
+    const ownerLoad = new Map<string, number>();
+    for (const c of candidates) ownerLoad.set(c.shard.owner, (ownerLoad.get(c.shard.owner) ?? 0) + c.splittable);
+    candidates.sort((a, b) => ownerLoad.get(b.shard.owner)! - ownerLoad.get(a.shard.owner)! || b.splittable - a.splittable || (a.shard.owner < b.shard.owner ? -1 : 1));
+    let split = 0;
+    for (const { meta, shard, splittable } of candidates.slice(0, idle)) {
+      const tail = Math.floor(splittable / 2);
+      const range = { start: shard.end - tail, end: shard.end };
+      shard.end = range.start;
+      this.persistShard(shard);
+      const piece = this.addShard(meta, range);
+      this.persistMeta(meta);
+      this.effects.splits.push({ broadcastId: meta.id, shardId: shard.shardId, owner: shard.owner, pieceShardId: piece.shardId, start: range.start, end: range.end });
+      split += 1;
+    }
+    return split;
   }
 
   private sendOrder(meta: BroadcastMeta, shard: Shard, now: number): void {
@@ -547,7 +617,7 @@ export class Scheduler {
   private addShard(meta: BroadcastMeta, range: SequenceRange): Shard {
     const shard: Shard = { broadcastId: meta.id, shardId: meta.nextShardId++, start: range.start, end: range.end, state: 'PENDING', owner: '', epoch: 0, watermark: range.start, delivered: 0, skipped: 0, dead: 0 };
     this.shards.get(meta.id)!.set(shard.shardId, shard);
-    this.runtime.set(shard, { sentAtMs: 0, dirty: false });
+    this.runtime.set(shard, { sentAtMs: 0, dirty: false, readFrontier: range.start });
     this.persistShard(shard);
     return shard;
   }
@@ -564,5 +634,5 @@ export class Scheduler {
 }
 
 function emptyEffects(): SchedulerEffects {
-  return { persist: [], send: [], changed: new Set(), takeovers: [] };
+  return { persist: [], send: [], changed: new Set(), takeovers: [], splits: [] };
 }
