@@ -6,6 +6,7 @@ import { NODE_SCHEMA, checkNodeConfig, type NodeConfig } from '../node/config';
 import { RELAY_SCHEMA, checkRelayConfig, type RelayConfig } from '../relay/config';
 import { DEMO_SCHEMA, checkDemoConfig, type DemoConfig } from './demo-config';
 import { GATEWAY_SIM_SCHEMA, checkGatewaySimConfig, type GatewaySimConfig } from '../gateway/config';
+import { CLIENT_COMMANDS, CLIENT_GLOBAL_FLAGS, isClientInvocation } from './client-command-names';
 
 interface Command {
   summary: string;
@@ -60,13 +61,30 @@ export const COMMANDS: Record<string, Command> = {
 };
 
 function usage(): string {
-  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  const width = Math.max(...[...Object.keys(COMMANDS), ...Object.keys(CLIENT_COMMANDS)].map((n) => n.length));
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
-  return ['Usage: relaycast <command> [options]', '', 'Commands:', ...lines, '', "Run 'relaycast <command> --help' for a command's options.", ''].join('\n');
+  const clientLines = Object.entries(CLIENT_COMMANDS).map(([name, summary]) => `  ${name.padEnd(width)}  ${summary}`);
+  return [
+    'Usage: relaycast <command> [options]', '',
+    'Commands (run a part of the cluster):', ...lines, '',
+    'Client commands (talk to a coordinator):', ...clientLines,
+    `  global options: ${CLIENT_GLOBAL_FLAGS.join(', ')} (relaycast <command> --help)`, '',
+    "Run 'relaycast <command> --help' for a command's options.", '',
+  ].join('\n');
 }
 
 export function main(argv: string[]): void {
   const [name, ...rest] = argv;
+  if (isClientInvocation(argv)) {
+    // Loaded on demand, like the servers: a node or relay start never pays for the client code.
+    import('./client-commands')
+      .then(({ runClientCli }) => runClientCli(argv))
+      .then(exitClient, (err: unknown) => {
+        process.stderr.write(`relaycast ${name}: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+        exitClient(1);
+      });
+    return;
+  }
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage());
     process.exit(name === undefined ? 2 : 0);
@@ -88,4 +106,13 @@ export function main(argv: string[]): void {
     process.stderr.write(`relaycast ${name}: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
     process.exit(1);
   });
+}
+
+/** Bound on how long a finished client command may linger (a handle left open) before it is made to exit. */
+const CLIENT_EXIT_GRACE_MS = 2000;
+
+function exitClient(code: number): void {
+  // Exiting naturally lets stdout drain; the unref'd timer only fires if something keeps the process alive.
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), CLIENT_EXIT_GRACE_MS).unref();
 }

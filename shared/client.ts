@@ -6,12 +6,14 @@ import type { BroadcastsClient } from './generated/relaycast/v1/Broadcasts';
 import type { MembershipClient } from './generated/relaycast/v1/Membership';
 import type { NodeSessionClient } from './generated/relaycast/v1/NodeSession';
 
-export function membershipClient(address: string, credentials = grpc.credentials.createInsecure()): MembershipClient {
-  return new (relaycastV1().Membership)(address, credentials);
+// `options` lets a caller share one channel between clients (`channelOverride`)
+// or tune it; the defaults keep the older two-argument calls working.
+export function membershipClient(address: string, credentials = grpc.credentials.createInsecure(), options: grpc.ClientOptions = {}): MembershipClient {
+  return new (relaycastV1().Membership)(address, credentials, options);
 }
 
-export function adminClient(address: string, credentials = grpc.credentials.createInsecure()): AdminClient {
-  return new (relaycastV1().Admin)(address, credentials);
+export function adminClient(address: string, credentials = grpc.credentials.createInsecure(), options: grpc.ClientOptions = {}): AdminClient {
+  return new (relaycastV1().Admin)(address, credentials, options);
 }
 
 export function nodeSessionClient(address: string, credentials = grpc.credentials.createInsecure()): NodeSessionClient {
@@ -31,6 +33,9 @@ export function unary<C extends grpc.Client, M extends keyof C & string>(
   });
 }
 
-export function broadcastsClient(address: string, credentials = grpc.credentials.createInsecure()): BroadcastsClient {
-  return new (relaycastV1().Broadcasts)(address, credentials, { 'grpc.max_receive_message_length': 64 * 1024 * 1024, 'grpc.max_send_message_length': 64 * 1024 * 1024 });
+/** Audience chunks and shard lists outgrow gRPC's 4 MiB default. */
+export const BROADCASTS_MESSAGE_BYTES_MAX = 64 * 1024 * 1024;
+
+export function broadcastsClient(address: string, credentials = grpc.credentials.createInsecure(), options: grpc.ClientOptions = {}): BroadcastsClient {
+  return new (relaycastV1().Broadcasts)(address, credentials, { 'grpc.max_receive_message_length': BROADCASTS_MESSAGE_BYTES_MAX, 'grpc.max_send_message_length': BROADCASTS_MESSAGE_BYTES_MAX, ...options });
 }
