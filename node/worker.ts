@@ -65,7 +65,7 @@ class ShardRun {
     /** Shared by every shard of the broadcast on this node: the order carries this node's share. */
     readonly bucket: TokenBucket,
   ) {
-    this.tracker = new ShardTracker(order.start, order.end);
+    this.tracker = new ShardTracker(order.start, order.end, { delivered: order.countedDelivered, skipped: order.countedSkipped, dead: order.countedDead });
   }
   get ref(): string {
     return refOf(this.order.broadcastId, this.order.shardId);

@@ -91,6 +91,10 @@ export interface ShardOrderDomain {
   template: string;
   onlyReachable: boolean;
   rateLimitPerS: number;
+  /** Outcomes already counted below `start`: reports count the whole shard. */
+  countedDelivered: number;
+  countedSkipped: number;
+  countedDead: number;
 }
 
 export type SchedulerSend =
@@ -524,7 +528,19 @@ export class Scheduler {
     this.effects.send.push({
       nodeKey: shard.owner,
       kind: 'order',
-      order: { broadcastId: meta.id, shardId: shard.shardId, epoch: shard.epoch, start: shard.watermark, end: shard.end, template: meta.template, onlyReachable: meta.options.onlyReachable, rateLimitPerS: rate },
+      order: {
+        broadcastId: meta.id,
+        shardId: shard.shardId,
+        epoch: shard.epoch,
+        start: shard.watermark,
+        end: shard.end,
+        template: meta.template,
+        onlyReachable: meta.options.onlyReachable,
+        rateLimitPerS: rate,
+        countedDelivered: shard.delivered,
+        countedSkipped: shard.skipped,
+        countedDead: shard.dead,
+      },
     });
   }
 

@@ -205,7 +205,9 @@ export class AgentCore {
     this.checkFence();
     switch (this.phase) {
       case 'attached':
-        if (now - this.lastRenewalMs >= this.config.relayFailoverMs) {
+        // Compared exactly as nextWakeMs() computes it: with fractional times,
+        // now - a >= b and now >= a + b can disagree, and the timer would spin.
+        if (now >= this.lastRenewalMs + this.config.relayFailoverMs) {
           return this.failEndpoint(`no lease renewal for ${Math.round(now - this.lastRenewalMs)} ms`, false);
         }
         if (now >= this.nextHeartbeatMs) {
@@ -217,7 +219,7 @@ export class AgentCore {
         }
         return;
       case 'connecting':
-        if (now - this.phaseSinceMs >= this.config.relayFailoverMs) {
+        if (now >= this.phaseSinceMs + this.config.relayFailoverMs) {
           this.failEndpoint(`no welcome within ${this.config.relayFailoverMs} ms`, false);
         }
         return;

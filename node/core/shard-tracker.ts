@@ -18,8 +18,12 @@ export class ShardTracker {
   skipped = 0;
   dead = 0;
 
-  constructor(start: number, end: number) {
+  /** `counted`: outcomes below `start` already counted (an order resumed at a checkpoint). */
+  constructor(start: number, end: number, counted: { delivered: number; skipped: number; dead: number } = { delivered: 0, skipped: 0, dead: 0 }) {
     this.marks = new WatermarkTracker(start, end);
+    this.delivered = counted.delivered;
+    this.skipped = counted.skipped;
+    this.dead = counted.dead;
   }
 
   get watermark(): number {

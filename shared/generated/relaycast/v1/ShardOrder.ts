@@ -21,6 +21,14 @@ export interface ShardOrder {
    * Where to read the audience (ShardData), as the coordinator sees itself.
    */
   'dataAddress'?: (string);
+  /**
+   * Final outcomes the coordinator already counts below `start` (a re-sent
+   * order starts at the checkpoint, not at the shard's first sequence).
+   * Progress reports carry counts for the whole shard, so they start here.
+   */
+  'countedDelivered'?: (number | string | Long);
+  'countedSkipped'?: (number | string | Long);
+  'countedDead'?: (number | string | Long);
 }
 
 /**
@@ -42,4 +50,12 @@ export interface ShardOrder__Output {
    * Where to read the audience (ShardData), as the coordinator sees itself.
    */
   'dataAddress': (string);
+  /**
+   * Final outcomes the coordinator already counts below `start` (a re-sent
+   * order starts at the checkpoint, not at the shard's first sequence).
+   * Progress reports carry counts for the whole shard, so they start here.
+   */
+  'countedDelivered': (number);
+  'countedSkipped': (number);
+  'countedDead': (number);
 }

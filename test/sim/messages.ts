@@ -1,0 +1,60 @@
+/** The wire messages of the simulated cluster: the proto's shapes, as plain objects. */
+import type { NodeMessage__Output } from '../../shared/generated/relaycast/v1/NodeMessage';
+import type { SessionMessage } from '../../shared/generated/relaycast/v1/SessionMessage';
+import type { LeafBatch } from '../../shared/generated/relaycast/v1/LeafBatch';
+import type { BatchAck__Output } from '../../shared/generated/relaycast/v1/BatchAck';
+import type { ShardProgress__Output } from '../../shared/generated/relaycast/v1/ShardProgress';
+import type { ShardProgressDomain } from '../../coordinator/core/scheduler';
+
+/** Node → relay or coordinator, on a session. */
+export type NodeUp = NodeMessage__Output;
+
+/** Relay or coordinator → node: a message, a close with a status code, or both (as gRPC would). */
+export interface SessionDown {
+  message?: SessionMessage;
+  close?: { code: number; message: string };
+}
+
+/** Relay → coordinator, on the relay link. */
+export type RelayUp = { hello: { clusterId: string; relayId: string; instanceId: string } } | { batch: LeafBatch };
+
+/** Coordinator → relay. */
+export type RelayDown = { welcome: true } | { batchAck: BatchAck__Output } | { close: { code: number; message: string } };
+
+export interface ReadRequest {
+  nodeKey: string;
+  broadcastId: string;
+  shardId: number;
+  epoch: number;
+  fromSequence: number;
+  limit: number;
+}
+
+export type ReadReply = { firstSequence: number; count: number; shardEnd: number } | { error: string; code?: string };
+
+export interface GatewayItem {
+  key: string;
+  broadcastId: string;
+  sequence: number;
+  recipientId: string;
+}
+
+export type GatewayOutcome = 'DELIVERED' | 'RETRY' | 'PERMANENT_FAILURE' | 'UNREACHABLE';
+export type GatewayReply = { outcomes: GatewayOutcome[] } | { error: string };
+
+export function toDomain(p: ShardProgress__Output): ShardProgressDomain {
+  return {
+    broadcastId: p.broadcastId,
+    shardId: p.shardId,
+    epoch: Number(p.epoch),
+    watermark: Number(p.watermark),
+    delivered: Number(p.delivered),
+    skipped: Number(p.skippedUnreachable),
+    dead: Number(p.deadLettered),
+    done: p.done,
+    stopped: p.stopped,
+  };
+}
+
+/** gRPC status codes the cores use. */
+export const CODES = { OK: 0, INVALID_ARGUMENT: 3, NOT_FOUND: 5, ALREADY_EXISTS: 6, FAILED_PRECONDITION: 9, ABORTED: 10, UNAVAILABLE: 14 } as const;
