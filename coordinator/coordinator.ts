@@ -190,7 +190,7 @@ export class Coordinator {
     if (send.kind === 'order') {
       const o = send.order;
       this.log.info({ nodeKey: send.nodeKey, broadcastId: o.broadcastId, shardId: o.shardId, epoch: o.epoch, start: o.start, end: o.end }, 'shard ordered');
-      sink.send(send.nodeKey, { order: { ...o, dataAddress: this.options.dataAddress } });
+      sink.send(send.nodeKey, { order: { ...o, dataAddress: this.options.dataAddress, leaseEpoch: this.registry.get(send.nodeKey)?.epoch ?? 0 } });
     } else {
       this.log.info({ nodeKey: send.nodeKey, broadcastId: send.broadcastId, shardId: send.shardId, epoch: send.epoch, reason: send.reason }, 'shard revoked');
       sink.send(send.nodeKey, { revoke: { broadcastId: send.broadcastId, shardId: send.shardId, epoch: send.epoch, reason: send.reason } });

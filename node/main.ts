@@ -45,7 +45,7 @@ export async function runNode(config: NodeConfig): Promise<void> {
   await worker.clearStaleOutbox();
   agent.progressSource = () => worker.progress();
   worker.onReport = () => agent.livenessSoon();
-  agent.on('order', (order) => worker.onOrder(order));
+  agent.on('order', (order) => worker.onOrder(order, agent.core.leaseEpoch));
   agent.on('revoke', (revoke) => worker.onRevoke(revoke));
   agent.on('event', (event) => {
     if (event.kind === 'fatal') {

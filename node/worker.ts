@@ -111,11 +111,17 @@ export class Worker {
     if (ops.length > 0) await this.store.batch(ops);
   }
 
-  onOrder(order: ShardOrder__Output): void {
+  /** An order from the coordinator; `leaseEpoch` is this node's current lease (0: none). */
+  onOrder(order: ShardOrder__Output, leaseEpoch: number): void {
     if (this.closed) return;
     const ref = refOf(order.broadcastId, order.shardId);
     const seen = this.epochs.get(ref) ?? 0;
     const log = this.log.child({ broadcastId: order.broadcastId, shardId: order.shardId, epoch: order.epoch });
+    if (order.leaseEpoch !== leaseEpoch) {
+      // Issued to an earlier lease of this node id (a predecessor process): not ours to run.
+      log.warn({ orderLeaseEpoch: order.leaseEpoch, leaseEpoch }, 'order for another lease ignored');
+      return;
+    }
     if (order.epoch < seen || (order.epoch === seen && this.runs.has(ref))) return; // stale or a re-send of what runs
     if (order.epoch === seen && this.stoppedReports.has(ref)) return; // revoked before it arrived
     const template = compileTemplate(order.template);

@@ -131,7 +131,7 @@ export class SimCoordinator {
     const route = this.registry.routeOf(send.nodeKey);
     const sink = route === undefined ? undefined : this.routes.get(route);
     if (sink === undefined) return;
-    if (send.kind === 'order') sink.send(send.nodeKey, { order: { ...send.order, dataAddress: 'coordinator' } });
+    if (send.kind === 'order') sink.send(send.nodeKey, { order: { ...send.order, dataAddress: 'coordinator', leaseEpoch: this.registry.get(send.nodeKey)?.epoch ?? 0 } });
     else sink.send(send.nodeKey, { revoke: { broadcastId: send.broadcastId, shardId: send.shardId, epoch: send.epoch, reason: send.reason } });
   }
 

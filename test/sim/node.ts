@@ -203,6 +203,7 @@ export class SimNode {
       this.agent.onLeaseLost(Number(m.lost.leaseEpoch), m.lost.reason ?? '', m.lost.drained === true);
     } else if (m.order) {
       const o = m.order;
+      if (Number(o.leaseEpoch ?? 0) !== this.agent.leaseEpoch) return;
       this.onOrder({ broadcastId: o.broadcastId!, shardId: Number(o.shardId), epoch: Number(o.epoch), start: Number(o.start), end: Number(o.end), rateLimitPerS: Number(o.rateLimitPerS ?? 0), counted: { delivered: Number(o.countedDelivered ?? 0), skipped: Number(o.countedSkipped ?? 0), dead: Number(o.countedDead ?? 0) } });
     } else if (m.revoke) {
       this.onRevoke(m.revoke.broadcastId!, Number(m.revoke.shardId), Number(m.revoke.epoch));
@@ -316,7 +317,7 @@ export class SimNode {
   }
 
   /** Wait for the broadcast's rate limit (holding the slot), then send if the run may still send. */
-  private send(run: Run, sequences: number[], probe = false): void {
+  private send(run: Run, sequences: number[]): void {
     const waitMs = this.buckets.get(run.order.broadcastId)!.reserve(sequences.length);
     if (waitMs <= 0) return this.deliver(run, sequences);
     run.inFlight += 1;
@@ -326,10 +327,9 @@ export class SimNode {
         if (run.stopped && run.inFlight === 0) this.reportStopped(run);
         return;
       }
-      if (this.agent.serving && (this.gatewayHealthy || probe)) return this.deliver(run, sequences);
+      if (this.agent.serving && this.gatewayHealthy) return this.deliver(run, sequences);
       // Not now after all: keep them for the next try.
       for (const seq of sequences) run.outbox.set(seq, run.outbox.get(seq) ?? 0);
-      if (!this.gatewayHealthy) this.gatewayDown();
     });
   }
 
@@ -382,16 +382,10 @@ export class SimNode {
     if (this.probing) return;
     this.probing = true;
     this.world.after(backoffDelayMs(this.gatewayAttempt++, this.config.gatewayRetryMinMs, this.config.gatewayRetryMaxMs, this.world.random), this.proc, () => {
+      // Try again with real work: if the gateway is still down, the sends fail and the wait grows.
       this.probing = false;
-      // Try again with real work: the first run with something to send probes the gateway.
       this.gatewayHealthy = true;
-      const runs = [...this.runs.values()].filter((r) => this.current(r) && (r.outbox.size > 0 || r.buffer.length > 0));
-      if (runs.length === 0) return;
-      const probe = runs[0]!;
-      if (probe.inFlight > 0 || !this.agent.serving) return void this.gatewayDown();
-      const batch = probe.outbox.size > 0 ? this.takeOutbox(probe) : probe.buffer.splice(0, this.config.batchSize);
-      this.gatewayHealthy = false;
-      this.send(probe, batch, true);
+      for (const run of this.runs.values()) this.drive(run);
     });
   }
 

@@ -106,6 +106,7 @@ export function runSeed(seed: number, options: RunOptions = {}): RunResult {
   const nodes = Array.from({ length: nodeCount }, (_, i) => {
     // Through the relays in some order, then the coordinator; some nodes talk to the coordinator directly.
     const viaRelays = relays.length > 0 && random() < 0.8 ? shuffle(relays, random) : [];
+    checker.noteEndpoints(`sim/n${i}`, viaRelays.map((r) => r.proc.name));
     return new SimNode(`n${i}`, world, [...viaRelays, coordinator], coordinator, gateway, nodeConfig(), checker);
   });
 
@@ -115,8 +116,9 @@ export function runSeed(seed: number, options: RunOptions = {}): RunResult {
       id: `b${i}`,
       clusterId: 'sim',
       template: 'hi {{recipient.id}}',
-      // Rate-limited so that it lasts through the faults: 3 to 15 s with every node working.
-      options: { shardSize: int(25, 1000), onlyReachable: false, priority: int(0, 2), notBeforeUnixMs: 0, rateLimitPerS: Math.ceil(total / int(3, 15)) },
+      // Rate-limited so that it lasts through the faults (3 to 15 s with every node working), but
+      // not so tightly that one node's share of it (fixed when its order is issued) crawls.
+      options: { shardSize: int(25, 1000), onlyReachable: false, priority: int(0, 2), notBeforeUnixMs: 0, rateLimitPerS: Math.max(300, Math.ceil(total / int(3, 15))) },
       state: 'PENDING',
       total,
       audienceId: `b${i}`,
@@ -182,6 +184,7 @@ export function runSeed(seed: number, options: RunOptions = {}): RunResult {
       const downMs = int(200, 6000);
       at(t, `kill ${relay.proc.name} for ${downMs} ms`, () => {
         if (crashed.has(relay)) return;
+        checker.noteAdversity(relay.proc.name, t, t + downMs);
         relay.crash();
         crashed.add(relay);
       });
@@ -193,12 +196,16 @@ export function runSeed(seed: number, options: RunOptions = {}): RunResult {
     } else if (kind === 6 && relays.length > 0) {
       const relay = relays[int(0, relays.length - 1)]!;
       const cutMs = int(500, 6000);
-      at(t, `partition ${relay.proc.name} from the coordinator for ${cutMs} ms`, () => world.partition(relay.proc.name, coordinator.proc.name));
+      at(t, `partition ${relay.proc.name} from the coordinator for ${cutMs} ms`, () => {
+        world.partition(relay.proc.name, coordinator.proc.name);
+        checker.noteAdversity(relay.proc.name, t, t + cutMs);
+      });
       at(t + cutMs, `heal ${relay.proc.name}`, () => world.heal(relay.proc.name, coordinator.proc.name));
     } else if (kind === 7) {
       const downMs = int(0, 2000);
       at(t, `kill the coordinator for ${downMs} ms`, () => {
         if (coordinatorDown) return;
+        checker.noteAdversity(coordinator.proc.name, t, t + downMs);
         coordinatorDown = true;
         coordinator.crash();
       });

@@ -29,6 +29,12 @@ export interface ShardOrder {
   'countedDelivered'?: (number | string | Long);
   'countedSkipped'?: (number | string | Long);
   'countedDead'?: (number | string | Long);
+  /**
+   * The lease the order was issued under. A node takes an order only under
+   * that lease: a restarted node (same id, new instance) must not pick up
+   * its predecessor's orders, which a relay may route to it by node key.
+   */
+  'leaseEpoch'?: (number | string | Long);
 }
 
 /**
@@ -58,4 +64,10 @@ export interface ShardOrder__Output {
   'countedDelivered': (number);
   'countedSkipped': (number);
   'countedDead': (number);
+  /**
+   * The lease the order was issued under. A node takes an order only under
+   * that lease: a restarted node (same id, new instance) must not pick up
+   * its predecessor's orders, which a relay may route to it by node key.
+   */
+  'leaseEpoch': (number);
 }
