@@ -20,8 +20,16 @@ export interface ServerWithOps {
 
 export const GRPC_MESSAGE_BYTES_MAX = 16 * 1024 * 1024;
 
-export function createServer(serviceNames: readonly string[]): ServerWithOps {
+export interface ServerOptions {
+  /** Run on every call, first to last (metrics, authentication, rate limits). */
+  interceptors?: grpc.ServerInterceptor[];
+  /** How the port is secured; plaintext when absent. */
+  credentials?: grpc.ServerCredentials;
+}
+
+export function createServer(serviceNames: readonly string[], options: ServerOptions = {}): ServerWithOps {
   const server = new grpc.Server({
+    interceptors: options.interceptors ?? [],
     'grpc.max_receive_message_length': GRPC_MESSAGE_BYTES_MAX,
     'grpc.max_send_message_length': GRPC_MESSAGE_BYTES_MAX,
     'grpc.keepalive_time_ms': 10_000,
@@ -43,7 +51,7 @@ export function createServer(serviceNames: readonly string[]): ServerWithOps {
     },
     listen(address) {
       return new Promise((resolve, reject) => {
-        server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(new Error(`cannot listen on ${address}: ${err.message}`)) : resolve(port)));
+        server.bindAsync(address, options.credentials ?? grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(new Error(`cannot listen on ${address}: ${err.message}`)) : resolve(port)));
       });
     },
     stop(graceMs) {
