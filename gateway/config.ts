@@ -1,5 +1,5 @@
 import { ConfigError, LOG_LEVEL_OPTION, type Schema } from '../shared/config';
-import { checkOutageWindows, checkSuffixes, LATENCY_MS_MAX, type LedgerConfig, type OutageWindow } from './core/ledger';
+import { checkOutageWindows, checkSuffixes, LATENCY_MS_MAX, SENDERS_MAX_DEFAULT, type LedgerConfig, type OutageWindow } from './core/ledger';
 
 export interface GatewaySimConfig {
   listen: string;
@@ -11,6 +11,9 @@ export interface GatewaySimConfig {
   outageWindowsMs: string;
   seed: number;
   ledgerKeysMax: number;
+  sendersMax: number;
+  expiredLeaseCalls: string;
+  expiredLeaseGraceMs: number;
   shutdownGraceMs: number;
   logLevel: string;
 }
@@ -25,6 +28,9 @@ export const GATEWAY_SIM_SCHEMA: Schema = [
   { name: 'outageWindowsMs', kind: 'string', default: '', doc: 'Scheduled outages as START-END ms after start, comma-separated (e.g. 5000-8000,20000-21000); every call fails with UNAVAILABLE (HTTP 503) inside one.' },
   { name: 'seed', kind: 'int', default: 1, min: 0, max: 4_294_967_295, doc: 'Seed of the retry randomness; the same seed and calls give the same answers.' },
   { name: 'ledgerKeysMax', kind: 'int', default: 16_000_000, min: 1, max: 1_000_000_000, doc: 'Distinct delivered keys the simulator remembers; a batch that could exceed it is refused (RESOURCE_EXHAUSTED, HTTP 507). A key with a short text costs about 200 bytes of heap (about 3.2 GB at the default).' },
+  { name: 'sendersMax', kind: 'int', default: SENDERS_MAX_DEFAULT, min: 1, max: 1_000_000, doc: 'Senders (node leases, named by the relaycast-* call metadata) whose Deliver calls are recorded for ListSenders; the least recently active is forgotten first.' },
+  { name: 'expiredLeaseCalls', kind: 'string', default: 'record', choices: ['record', 'refuse'], doc: 'A Deliver call that arrives after the lease expiry its relaycast-lease-expires-unix-ms metadata names (plus --expired-lease-grace-ms): only record it (for ListSenders), or also refuse it (FAILED_PRECONDITION, HTTP 409), like a gateway that fences on the lease.' },
+  { name: 'expiredLeaseGraceMs', kind: 'int', default: 0, min: 0, max: 60_000, doc: 'How late after its lease expiry a call is still accepted with --expired-lease-calls refuse. Up to the coordinator\'s down-after − lease-ttl, every call that could meet the range\'s next owner is still refused.' },
   { name: 'shutdownGraceMs', kind: 'int', default: 1000, min: 0, max: 60_000, doc: 'How long shutdown waits for calls to finish.' },
   LOG_LEVEL_OPTION,
 ];
@@ -68,5 +74,8 @@ export function ledgerConfigOf(config: GatewaySimConfig): LedgerConfig {
     permanentFailureSuffixes: parseSuffixList('--permanent-failure-suffixes', config.permanentFailureSuffixes),
     outageWindowsMs: parseOutageWindows('--outage-windows-ms', config.outageWindowsMs),
     ledgerKeysMax: config.ledgerKeysMax,
+    sendersMax: config.sendersMax,
+    refuseExpiredLeases: config.expiredLeaseCalls === 'refuse',
+    expiredLeaseGraceMs: config.expiredLeaseGraceMs,
   };
 }

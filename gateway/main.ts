@@ -16,6 +16,7 @@ export async function runGatewaySim(config: GatewaySimConfig): Promise<void> {
     permanentFailureSuffixes: config.permanentFailureSuffixes,
     outageWindowsMs: config.outageWindowsMs,
     seed: config.seed,
+    expiredLeaseCalls: config.expiredLeaseCalls,
   }, 'gateway simulator started');
   process.stdout.write(JSON.stringify({ ready: 'gateway-sim', address: sim.address, httpAddress: sim.httpAddress }) + '\n');
   onShutdownSignal(log, () => sim.stop());

@@ -9,7 +9,7 @@ import { unary } from '../shared/client';
 import { ConfigError, parseConfig } from '../shared/config';
 import { createLogger } from '../shared/log';
 import { loadProtos } from '../shared/proto';
-import { GATEWAY_SIM_SCHEMA, checkGatewaySimConfig, parseOutageWindows, parseSuffixList, type GatewaySimConfig } from './config';
+import { GATEWAY_SIM_SCHEMA, checkGatewaySimConfig, ledgerConfigOf, parseOutageWindows, parseSuffixList, type GatewaySimConfig } from './config';
 import { GATEWAY_SERVICE, GATEWAY_SIMULATOR_SERVICE, startGatewaySim, type GatewaySim } from './sim-server';
 import { gatewayV1 } from './proto';
 import { gatewaySimulatorClient } from './simulator-client';
@@ -36,7 +36,10 @@ interface HealthClient extends grpc.Client {
 describe('gateway-sim config', () => {
   it('has defaults that pass its own checks', () => {
     const { config } = parseConfig<GatewaySimConfig>(GATEWAY_SIM_SCHEMA, [], {});
-    expect(checkGatewaySimConfig(config)).toMatchObject({ listen: '127.0.0.1:7090', httpListen: '', latencyMs: 0, retryPerMille: 0, seed: 1 });
+    expect(checkGatewaySimConfig(config)).toMatchObject({ listen: '127.0.0.1:7090', httpListen: '', latencyMs: 0, retryPerMille: 0, seed: 1, expiredLeaseCalls: 'record', expiredLeaseGraceMs: 0, sendersMax: 10_000 });
+    expect(ledgerConfigOf(config)).toMatchObject({ refuseExpiredLeases: false, expiredLeaseGraceMs: 0, sendersMax: 10_000 });
+    expect(ledgerConfigOf({ ...config, expiredLeaseCalls: 'refuse', expiredLeaseGraceMs: 500 })).toMatchObject({ refuseExpiredLeases: true, expiredLeaseGraceMs: 500 });
+    expect(() => parseConfig(GATEWAY_SIM_SCHEMA, ['--expired-lease-calls', 'ignore'], {})).toThrow(/--expired-lease-calls/);
   });
 
   it('parses flags and the environment', () => {
@@ -132,6 +135,59 @@ describe('gateway-sim servers', () => {
     expect((await post('/presence', { recipientIds: 'a' })).status).toBe(400);
     expect(await unary(control, 'getStats', {})).toMatchObject({ attempts: 0, deliverCalls: 0, presenceLookups: 0 });
   });
+
+  it('records each sender\'s Deliver calls on arrival, those an outage refuses included; 400 for malformed sender headers', async () => {
+    const sender = { 'relaycast-node-key': 'default/w1', 'relaycast-instance-id': 'i-1', 'relaycast-lease-epoch': '2', 'relaycast-lease-expires-unix-ms': String(Date.now() + 60_000), 'relaycast-sent-unix-ms': String(Date.now()) };
+    const body = { items: [{ idempotencyKey: 's/1', recipientId: 'a', text: 't' }, { idempotencyKey: 's/2', recipientId: 'b', text: 't' }] };
+    expect((await post('/deliver', body, sender)).status).toBe(200);
+    await unary(control, 'configure', { outage: true });
+    expect((await post('/deliver', body, sender)).status).toBe(503);
+    await unary(control, 'configure', { outage: false });
+    const partial = await post('/deliver', body, { 'relaycast-node-key': 'default/w1' });
+    expect(partial.status).toBe(400);
+    expect((await partial.json() as { error: string }).error).toMatch(/relaycast-instance-id/);
+    const { senders, sendersEvicted } = await unary(control, 'listSenders', { nodeKey: '', receivedAfterUnixMs: 0 });
+    expect(senders).toEqual([expect.objectContaining({ nodeKey: 'default/w1', instanceId: 'i-1', leaseEpoch: 2, deliverCalls: 2, attempts: 4, attemptsArrivedAfterLeaseExpiry: 0 })]);
+    expect(sendersEvicted).toBe(0);
+    expect(await unary(control, 'getStats', {})).toMatchObject({ uniqueDelivered: 2, attempts: 2, outageRejections: 1 });
+  });
+
+  it('with --expired-lease-calls refuse, refuses a Deliver that arrives after the lease it names expired, over gRPC and the webhook, delivering nothing', async () => {
+    const fencing = await startGatewaySim(testSimConfig({ expiredLeaseCalls: 'refuse' }), { log: createLogger('gateway-sim', 'silent') });
+    const fencingControl = gatewaySimulatorClient(fencing.address);
+    const fencingPost = (body: object, headers: Record<string, string>) =>
+      fetch(`http://${fencing.httpAddress}/deliver`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    try {
+      await refusesExpired(fencing.address, fencingControl, fencingPost);
+    } finally {
+      fencingControl.close();
+      await fencing.stop();
+    }
+    // The shared simulator, on the default (record), accepts the same call.
+    const recorded = await post('/deliver', { items: [{ idempotencyKey: 'f/9', recipientId: 'a', text: 't' }] }, expiredSender());
+    expect(recorded.status).toBe(200);
+  });
+
+  const expiredSender = () => ({ 'relaycast-node-key': 'default/w2', 'relaycast-instance-id': 'i-2', 'relaycast-lease-epoch': '7', 'relaycast-lease-expires-unix-ms': String(Date.now() - 10), 'relaycast-sent-unix-ms': String(Date.now() - 20) });
+
+  async function refusesExpired(address: string, control: GatewaySimulatorClient, post: (body: object, headers: Record<string, string>) => Promise<Response>): Promise<void> {
+    const expired = expiredSender();
+    const late = await post({ items: [{ idempotencyKey: 'f/1', recipientId: 'a', text: 't' }] }, expired);
+    expect(late.status).toBe(409);
+    expect((await late.json() as { error: string }).error).toMatch(/lease 7 of default\/w2 \(instance i-2\) expired at \d+ and this call arrived \d+ ms later: refused/);
+    const gateway = new (gatewayV1().Gateway)(address, grpc.credentials.createInsecure());
+    try {
+      const metadata = new grpc.Metadata();
+      for (const [key, value] of Object.entries(expired)) metadata.set(key, value);
+      const error = await new Promise<grpc.ServiceError | null>((resolve) => gateway.Deliver({ items: [{ idempotencyKey: 'f/2', recipientId: 'b', text: 't' }] }, metadata, (err) => resolve(err)));
+      expect(error?.code).toBe(grpc.status.FAILED_PRECONDITION);
+    } finally {
+      gateway.close();
+    }
+    expect((await unary(control, 'getStats', {})).uniqueDelivered).toBe(0);
+    const { senders } = await unary(control, 'listSenders', { nodeKey: 'default/w2', receivedAfterUnixMs: 0 });
+    expect(senders).toEqual([expect.objectContaining({ deliverCalls: 2, attempts: 2, attemptsSentAfterLeaseExpiry: 0, attemptsArrivedAfterLeaseExpiry: 2, attemptsRefusedLeaseExpired: 2 })]);
+  }
 
   it('webhook: 404 for other paths, 405 for other methods', async () => {
     const missing = await post('/send', {});

@@ -14,6 +14,7 @@ import type { GatewaySimulatorHandlers } from '../shared/generated/relaycast/gat
 import { ledgerConfigOf, type GatewaySimConfig } from './config';
 import { GatewayLedger, type DeliveryOutcome } from './core/ledger';
 import { mulberry32, type Random } from './core/random';
+import { parseSender } from './core/senders';
 import { Delays } from './delays';
 import { gatewayV1 } from './proto';
 import { startWebhook, type Webhook } from './webhook';
@@ -54,6 +55,13 @@ function shuttingDown(): grpc.ServiceError {
 function gatewayHandlers(ledger: GatewayLedger, delays: Delays): GatewayHandlers {
   return {
     Deliver(call, callback) {
+      const sender = parseSender((key) => {
+        const value = call.metadata.get(key)[0];
+        return value === undefined ? undefined : String(value);
+      });
+      if (!sender.ok) return callback(toStatus(sender.error));
+      const received = ledger.receive(sender.value, call.request.items.length);
+      if (!received.ok) return callback(toStatus(received.error));
       const admitted = ledger.admitCall();
       if (!admitted.ok) return callback(toStatus(admitted.error));
       if (!delays.accepting) return callback(statusError(grpc.status.UNAVAILABLE, 'gateway simulator is busy or shutting down'));
@@ -100,6 +108,10 @@ function simulatorHandlers(ledger: GatewayLedger, log: Logger): GatewaySimulator
       if (!result.ok) return callback(toStatus(result.error));
       log.info({ settings: result.value }, 'simulator reconfigured');
       callback(null, result.value);
+    },
+    ListSenders(call, callback) {
+      const { senders, sendersEvicted } = ledger.listSenders(call.request.nodeKey, call.request.receivedAfterUnixMs);
+      callback(null, { senders, sendersEvicted });
     },
     Reset(_call, callback) {
       const before = ledger.reset();

@@ -6,7 +6,11 @@
  *                → 200 {"results":[{"idempotencyKey","outcome","reason"}]}
  *   POST /presence {"recipientIds":[...]} → 200 {"reachable":[...]}
  *
- * Errors are {"error": message}: 400 malformed or invalid body, 404, 405,
+ * Deliver requests may name their sender in relaycast-* headers (see
+ * core/senders.ts); a partial or malformed set is a 400, a call that
+ * arrives after the lease expiry it names a 409.
+ *
+ * Errors are {"error": message}: 400 malformed or invalid body, 404, 405, 409,
  * 413 body over WEBHOOK_BODY_BYTES_MAX, 503 outage or shutting down,
  * 507 ledger full.
  */
@@ -16,11 +20,13 @@ import type { ErrorCode } from '../shared/errors';
 import type { Logger } from '../shared/log';
 import type { Delays } from './delays';
 import type { GatewayLedger, LedgerItem } from './core/ledger';
+import { parseSender, type SenderIdentity } from './core/senders';
 
 export const WEBHOOK_BODY_BYTES_MAX = 16 * 1024 * 1024;
 
 const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   INVALID_ARGUMENT: 400,
+  FAILED_PRECONDITION: 409,
   UNAVAILABLE: 503,
   RESOURCE_EXHAUSTED: 507,
 };
@@ -73,9 +79,16 @@ function parsePresenceBody(body: unknown): string[] {
 type Route = 'deliver' | 'presence';
 
 export function startWebhook(listen: string, ledger: GatewayLedger, delays: Delays, log: Logger): Promise<Webhook> {
-  const answer = (route: Route, rawBody: Buffer, res: http.ServerResponse): void => {
-    const admitted = ledger.admitCall();
-    if (!admitted.ok) return sendError(res, 503, admitted.error.message);
+  const answer = (route: Route, headers: http.IncomingHttpHeaders, rawBody: Buffer, res: http.ServerResponse): void => {
+    let sender: SenderIdentity | undefined;
+    if (route === 'deliver') {
+      const parsed = parseSender((name) => {
+        const value = headers[name];
+        return Array.isArray(value) ? value[0] : value;
+      });
+      if (!parsed.ok) return sendError(res, 400, parsed.error.message);
+      sender = parsed.value;
+    }
     let request: LedgerItem[] | string[];
     try {
       const body: unknown = JSON.parse(rawBody.toString('utf8'));
@@ -84,6 +97,14 @@ export function startWebhook(listen: string, ledger: GatewayLedger, delays: Dela
       const message = err instanceof BadRequest ? err.message : `malformed JSON: ${(err as Error).message}`;
       return sendError(res, 400, message);
     }
+    // Like the gRPC face: recorded on arrival, before an outage refusal
+    // (the body is parsed first because the record needs its item count).
+    if (sender !== undefined) {
+      const received = ledger.receive(sender, (request as LedgerItem[]).length);
+      if (!received.ok) return sendError(res, HTTP_STATUS[received.error.code] ?? 500, received.error.message);
+    }
+    const admitted = ledger.admitCall();
+    if (!admitted.ok) return sendError(res, 503, admitted.error.message);
     if (!delays.accepting) return sendError(res, 503, 'gateway simulator is busy or shutting down');
     delays.run(ledger.latencyMs, () => {
       const result = route === 'deliver' ? ledger.deliver(request as LedgerItem[]) : ledger.lookupPresence(request as string[]);
@@ -123,7 +144,7 @@ export function startWebhook(listen: string, ledger: GatewayLedger, delays: Dela
       chunks.push(chunk);
     });
     req.on('end', () => {
-      if (!refused) answer(route, Buffer.concat(chunks, bytes), res);
+      if (!refused) answer(route, req.headers, Buffer.concat(chunks, bytes), res);
     });
     req.on('error', (err) => log.debug({ err }, 'webhook request failed'));
   });

@@ -14,6 +14,7 @@ import type { ShardOrder__Output } from '../shared/generated/relaycast/v1/ShardO
 import type { ShardRevoke__Output } from '../shared/generated/relaycast/v1/ShardRevoke';
 import type { ShardProgress } from '../shared/generated/relaycast/v1/ShardProgress';
 import { AgentCore, type AgentConfig, type AgentEvent, type Identity } from './core/agent';
+import type { GatewaySender } from './gateway-client';
 
 type SessionCall = grpc.ClientDuplexStream<NodeMessage, SessionMessage__Output>;
 
@@ -45,6 +46,17 @@ export class NodeAgent extends EventEmitter<AgentEvents> {
 
   get serving(): boolean {
     return this.core.serving;
+  }
+
+  /**
+   * This lease as the gateway sees it. The expiry is converted to wall time
+   * because the gateway runs in another process, where this process's
+   * monotonic clock means nothing; rounded down so it never claims more.
+   */
+  sender(): GatewaySender {
+    const { clusterId, nodeId, instanceId } = this.identity;
+    const leftMs = this.core.leaseValidUntil - this.clock.monotonicMs();
+    return { nodeKey: `${clusterId}/${nodeId}`, instanceId, leaseEpoch: this.core.leaseEpoch, leaseExpiresUnixMs: Math.max(0, Math.floor(this.clock.wallMs() + leftMs)) };
   }
 
   /** Report progress now rather than at the next heartbeat. */

@@ -20,9 +20,11 @@ import {
   createGatewayClient,
   GatewayRejectedError,
   GatewayUnavailableError,
+  LeaseExpiredError,
   parseGatewayTarget,
   type DeliveryItem,
   type GatewayClient,
+  type GatewaySender,
 } from './gateway-client';
 
 const TIMEOUT_MS = 2_000;
@@ -212,6 +214,50 @@ describe('against the simulator', () => {
       expect(stats.outageRejections).toBeGreaterThanOrEqual(1);
     } finally {
       client.close();
+    }
+  });
+
+  it.each([
+    ['gRPC metadata', () => sim.address],
+    ['webhook headers', () => `http://${sim.httpAddress}`],
+  ])('names its lease in %s, read at every call, and sends nothing once that lease has expired', async (_name, target) => {
+    let sender: GatewaySender = { nodeKey: 'default/w1', instanceId: 'inst-a', leaseEpoch: 4, leaseExpiresUnixMs: Date.now() + 60_000 };
+    const client = createGatewayClient(target(), { timeoutMs: TIMEOUT_MS, sender: () => sender });
+    try {
+      expect((await client.deliver([item('b8', 1), item('b8', 2)])).map((r) => r.outcome)).toEqual(['DELIVERED', 'DELIVERED']);
+      // The same lease past its expiry, as after a pause between the caller's check and the call.
+      sender = { ...sender, leaseExpiresUnixMs: Date.now() - 1 };
+      const error = await client.deliver([item('b8', 3)]).catch((err: unknown) => err);
+      expect(error).toBeInstanceOf(LeaseExpiredError);
+      expect(error).toBeInstanceOf(GatewayUnavailableError);
+      expect((error as Error).message).toMatch(/not sent: lease 4 of default\/w1 expired \d+ ms ago/);
+      // Presence lookups deliver nothing, so they are not fenced.
+      expect(await client.lookupPresence(['ann'])).toEqual([true]);
+      // Registered again: a new lease, a new sender.
+      sender = { ...sender, leaseEpoch: 5, leaseExpiresUnixMs: Date.now() + 60_000 };
+      await client.deliver([item('b8', 4)]);
+      const { senders } = await unary(control, 'listSenders', { nodeKey: 'default/w1', receivedAfterUnixMs: 0 });
+      expect(senders).toEqual([
+        expect.objectContaining({ nodeKey: 'default/w1', instanceId: 'inst-a', leaseEpoch: 4, deliverCalls: 1, attempts: 2, attemptsSentAfterLeaseExpiry: 0, attemptsArrivedAfterLeaseExpiry: 0 }),
+        expect.objectContaining({ leaseEpoch: 5, deliverCalls: 1, attempts: 1 }),
+      ]);
+      expect(await unary(control, 'getStats', {})).toMatchObject({ uniqueDelivered: 3, attempts: 3 });
+    } finally {
+      client.close();
+    }
+  });
+
+  it('refuses a sender with malformed metadata, and records a client without a sender as anonymous', async () => {
+    const bad = createGatewayClient(sim.address, { timeoutMs: TIMEOUT_MS, sender: () => ({ nodeKey: '', instanceId: 'i', leaseEpoch: 1, leaseExpiresUnixMs: Date.now() + 60_000 }) });
+    const anonymous = createGatewayClient(sim.address, { timeoutMs: TIMEOUT_MS });
+    try {
+      await expect(bad.deliver([item('b9', 1)])).rejects.toThrow(/relaycast-node-key/);
+      await anonymous.deliver([item('b9', 1)]);
+      const { senders } = await unary(control, 'listSenders', { nodeKey: '', receivedAfterUnixMs: 0 });
+      expect(senders).toEqual([expect.objectContaining({ nodeKey: '', instanceId: '', attempts: 1 })]);
+    } finally {
+      bad.close();
+      anonymous.close();
     }
   });
 

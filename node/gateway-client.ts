@@ -8,12 +8,23 @@
  *    malformed answer). Keep the items and try again when the gateway is back.
  *  - GatewayRejectedError: the gateway understood and refused the request
  *    (INVALID_ARGUMENT, HTTP 4xx, ...). Retrying the same request will not help.
+ *
+ * Every call names its sender — node key, process instance, lease epoch,
+ * when the lease expires and when the call was made — in relaycast-* gRPC
+ * metadata or HTTP headers (see proto/relaycast/gateway/v1/gateway.proto).
+ * Gateways may ignore them; the simulator records them, so that
+ * self-fencing can be checked from the outside, and refuses calls that
+ * arrive after their lease expired.
  */
 import * as grpc from '@grpc/grpc-js';
 import { loadProtos } from '../shared/proto';
 import type { ProtoGrpcType as GatewayProto } from '../shared/generated/gateway';
 import type { GatewayClient as GatewayGrpcClient } from '../shared/generated/relaycast/gateway/v1/Gateway';
 import type { DeliveryResult__Output } from '../shared/generated/relaycast/gateway/v1/DeliveryResult';
+import { senderMetadata, type LeaseIdentity } from '../gateway/core/senders';
+
+/** Who is calling: one lease of one node process. */
+export type GatewaySender = LeaseIdentity;
 
 export interface DeliveryItem {
   /** "<broadcastId>/<sequence>": the same for every attempt of this item. */
@@ -44,11 +55,28 @@ export interface GatewayClient {
 export interface GatewayClientOptions {
   /** Bound on one call, connection set-up included (gRPC deadline / HTTP timeout). */
   timeoutMs: number;
+  /**
+   * Read at every call, so that the lease epoch and expiry are those of the
+   * moment the call is made. Without it calls carry no sender metadata.
+   * A Deliver whose lease has expired is not sent (LeaseExpiredError): the
+   * caller checked its lease before, but a pause in between (GC, SIGSTOP)
+   * can outlast it.
+   */
+  sender?: () => GatewaySender;
 }
 
 /** The gateway cannot be reached or refused the call as a whole; nothing in it can be assumed done. */
 export class GatewayUnavailableError extends Error {
-  override readonly name = 'GatewayUnavailableError';
+  override readonly name: string = 'GatewayUnavailableError';
+}
+
+/**
+ * Nothing was sent because the caller's lease had expired when the call was
+ * about to be made: the last self-fencing check, as late as a sender can
+ * make it. The items are kept like for an unavailable gateway.
+ */
+export class LeaseExpiredError extends GatewayUnavailableError {
+  override readonly name = 'LeaseExpiredError';
 }
 
 /** The gateway refused the request itself (a 4xx or a non-transient gRPC status). */
@@ -109,7 +137,8 @@ export function parseGatewayTarget(target: string): GatewayTarget {
 export function createGatewayClient(target: string, options: GatewayClientOptions): GatewayClient {
   if (!(Number.isFinite(options.timeoutMs) && options.timeoutMs > 0)) throw new Error(`gateway timeoutMs must be positive, got ${options.timeoutMs}`);
   const parsed = parseGatewayTarget(target);
-  return parsed.kind === 'grpc' ? new GrpcGatewayClient(parsed.address, options.timeoutMs) : new WebhookGatewayClient(parsed.url, options.timeoutMs);
+  const sender = options.sender ?? (() => undefined);
+  return parsed.kind === 'grpc' ? new GrpcGatewayClient(parsed.address, options.timeoutMs, sender) : new WebhookGatewayClient(parsed.url, options.timeoutMs, sender);
 }
 
 // ------------------------------------------------------------- validation
@@ -137,6 +166,11 @@ function checkReachable(target: string, recipientIds: readonly string[], reachab
   return reachable as boolean[];
 }
 
+function leaseExpired(target: string, sender: GatewaySender, nowUnixMs: number): LeaseExpiredError | undefined {
+  if (nowUnixMs <= sender.leaseExpiresUnixMs) return undefined;
+  return new LeaseExpiredError(`gateway ${target}: not sent: lease ${sender.leaseEpoch} of ${sender.nodeKey} expired ${nowUnixMs - sender.leaseExpiresUnixMs} ms ago (self-fenced)`);
+}
+
 // ------------------------------------------------------------------- gRPC
 
 class GrpcGatewayClient implements GatewayClient {
@@ -146,6 +180,7 @@ class GrpcGatewayClient implements GatewayClient {
   constructor(
     private readonly address: string,
     private readonly timeoutMs: number,
+    private readonly sender: () => GatewaySender | undefined,
   ) {
     const v1 = (loadProtos().proto as unknown as GatewayProto).relaycast.gateway.v1;
     this.client = new v1.Gateway(address, grpc.credentials.createInsecure(), {
@@ -157,7 +192,7 @@ class GrpcGatewayClient implements GatewayClient {
   async deliver(items: DeliveryItem[]): Promise<DeliveryResult[]> {
     this.checkOpen();
     if (items.length === 0) return [];
-    const response = await this.call<{ results: DeliveryResult__Output[] }>('Deliver', { items });
+    const response = await this.call<{ results: DeliveryResult__Output[] }>('Deliver', { items }, true);
     return checkResults(this.address, items, response.results, (raw) => (typeof raw === 'string' ? FROM_PROTO_OUTCOME.get(raw) ?? raw : undefined));
   }
 
@@ -178,10 +213,20 @@ class GrpcGatewayClient implements GatewayClient {
     if (this.closed) throw new Error(`gateway client for ${this.address} is closed`);
   }
 
-  private call<Res>(method: 'Deliver' | 'LookupPresence', request: unknown): Promise<Res> {
+  private call<Res>(method: 'Deliver' | 'LookupPresence', request: unknown, fenced = false): Promise<Res> {
     return new Promise((resolve, reject) => {
-      const fn = (this.client[method] as unknown as (req: unknown, options: grpc.CallOptions, cb: grpc.requestCallback<Res>) => void).bind(this.client);
-      fn(request, { deadline: Date.now() + this.timeoutMs }, (err, response) => {
+      const fn = (this.client[method] as unknown as (req: unknown, metadata: grpc.Metadata, options: grpc.CallOptions, cb: grpc.requestCallback<Res>) => void).bind(this.client);
+      const metadata = new grpc.Metadata();
+      const sentUnixMs = Date.now();
+      const sender = this.sender();
+      if (sender !== undefined) {
+        if (fenced) {
+          const expired = leaseExpired(this.address, sender, sentUnixMs);
+          if (expired !== undefined) return reject(expired);
+        }
+        for (const [key, value] of senderMetadata(sender, sentUnixMs)) metadata.set(key, value);
+      }
+      fn(request, metadata, { deadline: sentUnixMs + this.timeoutMs }, (err, response) => {
         if (err !== null) return reject(this.failure(method, err));
         if (response === undefined) return reject(malformed(this.address, 'empty response'));
         resolve(response);
@@ -204,12 +249,13 @@ class WebhookGatewayClient implements GatewayClient {
   constructor(
     private readonly baseUrl: string,
     private readonly timeoutMs: number,
+    private readonly sender: () => GatewaySender | undefined,
   ) {}
 
   async deliver(items: DeliveryItem[]): Promise<DeliveryResult[]> {
     this.checkOpen();
     if (items.length === 0) return [];
-    const body = await this.post('deliver', { items });
+    const body = await this.post('deliver', { items }, true);
     const results = (body as { results?: unknown }).results;
     if (!Array.isArray(results)) throw malformed(this.baseUrl, 'no "results" array');
     for (const [i, r] of results.entries()) if (typeof r !== 'object' || r === null) throw malformed(this.baseUrl, `results[${i}] is not an object`);
@@ -232,15 +278,25 @@ class WebhookGatewayClient implements GatewayClient {
     if (this.closed) throw new Error(`gateway client for ${this.baseUrl} is closed`);
   }
 
-  private async post(path: 'deliver' | 'presence', payload: unknown): Promise<object> {
+  private async post(path: 'deliver' | 'presence', payload: unknown, fenced = false): Promise<object> {
     const url = `${this.baseUrl}/${path}`;
     let status: number;
     let text: string;
+    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+    const sentUnixMs = Date.now();
+    const sender = this.sender();
+    if (sender !== undefined) {
+      if (fenced) {
+        const expired = leaseExpired(url, sender, sentUnixMs);
+        if (expired !== undefined) throw expired;
+      }
+      for (const [key, value] of senderMetadata(sender, sentUnixMs)) headers[key] = value;
+    }
     try {
       // One signal bounds the whole exchange, reading the body included.
       const response = await fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        headers,
         body: JSON.stringify(payload),
         signal: AbortSignal.timeout(this.timeoutMs),
       });

@@ -30,7 +30,7 @@ export async function runNode(config: NodeConfig): Promise<void> {
   const store = await LevelStore.open(storeDir).catch((err: Error) => {
     throw new Error(`cannot open the outbox store in ${storeDir} (${err.message}; is another node with id ${config.id} running with this --data-dir?)`, { cause: err });
   });
-  const gateway = createGatewayClient(config.gateway, { timeoutMs: config.gatewayTimeoutMs });
+  const gateway = createGatewayClient(config.gateway, { timeoutMs: config.gatewayTimeoutMs, sender: () => agent.sender() });
   const worker = new Worker({
     nodeKey,
     deliverBatchSize: config.deliverBatchSize,

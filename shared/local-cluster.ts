@@ -27,6 +27,7 @@ export class ManagedProcess {
   readonly lines: string[] = [];
   private exitPromise: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly waiters = new Set<{ test: (line: string) => boolean; resolve: (line: string) => void }>();
+  private readonly listeners = new Set<(line: string) => void>();
   exited = false;
 
   constructor(
@@ -75,6 +76,16 @@ export class ManagedProcess {
     return JSON.parse(line) as ReadyLine;
   }
 
+  /**
+   * Calls `listener` with every future line, for callers that must see all
+   * of a long run's output (`lines` keeps only the most recent ones).
+   * Returns a function that removes the listener.
+   */
+  onEachLine(listener: (line: string) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   kill(signal: NodeJS.Signals = 'SIGKILL'): void {
     if (!this.exited) this.child.kill(signal);
   }
@@ -96,6 +107,7 @@ export class ManagedProcess {
   private onLine(line: string): void {
     if (this.lines.length >= this.linesMax) this.lines.splice(0, this.linesMax / 2);
     this.lines.push(line);
+    for (const listener of this.listeners) listener(line);
     for (const waiter of this.waiters) {
       if (waiter.test(line)) {
         this.waiters.delete(waiter);

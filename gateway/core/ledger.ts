@@ -21,6 +21,7 @@
 import { assert, fail, ok, type OpError, type Result } from '../../shared/errors';
 import type { Clock } from '../../shared/clock';
 import type { Random } from './random';
+import { checkLease, SenderLog, type SenderIdentity, type SenderView } from './senders';
 
 export type DeliveryOutcome = 'DELIVERED' | 'RETRY' | 'PERMANENT_FAILURE' | 'UNREACHABLE';
 
@@ -55,6 +56,21 @@ export interface LedgerConfig extends LedgerBehaviour {
   outageWindowsMs: readonly OutageWindow[];
   /** Distinct keys the ledger stores at most; a batch that could exceed it is refused whole. */
   ledgerKeysMax: number;
+  /** Senders (leases) whose calls are recorded at most; default SENDERS_MAX_DEFAULT. */
+  sendersMax?: number;
+  /**
+   * Refuse a Deliver call that arrives more than expiredLeaseGraceMs after
+   * the lease expiry it names: the one fence a paused sender cannot slip
+   * past. Default false: calls are only recorded.
+   */
+  refuseExpiredLeases?: boolean;
+  /**
+   * Lateness accepted before refusing (default 0). The coordinator hands a
+   * range on at the earliest down-after − lease-ttl after the expiry its
+   * node announced; a grace up to that refuses every call that could meet
+   * a new owner, and spares a busy node's calls that arrive a little late.
+   */
+  expiredLeaseGraceMs?: number;
 }
 
 /** A Configure request: unset fields keep their value (see simulator.proto). */
@@ -101,6 +117,7 @@ export const SUFFIX_LENGTH_MAX = 256;
 export const OUTAGE_WINDOWS_MAX = 1000;
 export const IDEMPOTENCY_KEY_LENGTH_MAX = 1024;
 export const RECIPIENT_ID_LENGTH_MAX = 1024;
+export const SENDERS_MAX_DEFAULT = 10_000;
 /** uint32 in the proto. */
 export const OUTAGE_FOR_MS_MAX = 4_294_967_295;
 
@@ -222,6 +239,9 @@ function matchSuffix(recipientId: string, suffixes: readonly string[]): string |
 
 export class GatewayLedger {
   private readonly texts = new KeyedTexts();
+  private readonly senders: SenderLog;
+  private readonly refuseExpiredLeases: boolean;
+  private readonly expiredLeaseGraceMs: number;
   private counters = zeroStats();
   private behaviour: LedgerBehaviour;
   private readonly windows: readonly OutageWindow[];
@@ -250,6 +270,10 @@ export class GatewayLedger {
     };
     this.windows = config.outageWindowsMs.map((w) => ({ ...w }));
     this.keysMax = config.ledgerKeysMax;
+    this.senders = new SenderLog(config.sendersMax ?? SENDERS_MAX_DEFAULT);
+    this.refuseExpiredLeases = config.refuseExpiredLeases ?? false;
+    this.expiredLeaseGraceMs = config.expiredLeaseGraceMs ?? 0;
+    assert(Number.isSafeInteger(this.expiredLeaseGraceMs) && this.expiredLeaseGraceMs >= 0, 'expiredLeaseGraceMs >= 0');
     this.startMs = clock.monotonicMs();
   }
 
@@ -283,6 +307,27 @@ export class GatewayLedger {
     return fail('UNAVAILABLE', reason);
   }
 
+  /**
+   * A Deliver call of `itemCount` items arrived from `sender`. The shell
+   * calls this on arrival, before the outage check and the simulated
+   * latency: what matters for fencing is when the call reached the gateway,
+   * not whether or when it was answered. Refused with FAILED_PRECONDITION
+   * when refusing is on and it arrived past the lease it names (plus the
+   * grace): its ranges may already be someone else's.
+   */
+  receive(sender: SenderIdentity, itemCount: number): Result<true> {
+    const nowMs = this.clock.wallMs();
+    const refuse = this.refuseExpiredLeases && checkLease(sender, nowMs - this.expiredLeaseGraceMs).arrivedLate;
+    this.senders.record(sender, itemCount, nowMs, refuse);
+    if (!refuse) return ok(true);
+    return fail('FAILED_PRECONDITION', `lease ${sender.leaseEpoch} of ${sender.nodeKey} (instance ${sender.instanceId}) expired at ${sender.leaseExpiresUnixMs} and this call arrived ${Math.round(nowMs - sender.leaseExpiresUnixMs)} ms later: refused, a fenced node must not deliver`);
+  }
+
+  /** Recorded senders (see SenderLog.list). */
+  listSenders(nodeKey: string, receivedAfterUnixMs: number): { senders: SenderView[]; sendersEvicted: number } {
+    return { senders: this.senders.list(nodeKey, receivedAfterUnixMs), sendersEvicted: this.senders.evicted };
+  }
+
   deliver(items: readonly LedgerItem[]): Result<LedgerResult[]> {
     const admitted = this.admitCall();
     if (!admitted.ok) return admitted;
@@ -312,10 +357,11 @@ export class GatewayLedger {
     return { uniqueDelivered: this.texts.size, ...this.counters };
   }
 
-  /** Forgets the ledger and the counters (not the settings); returns the counters as they were. */
+  /** Forgets the ledger, the counters and the senders (not the settings); returns the counters as they were. */
   reset(): LedgerStats {
     const before = this.stats();
     this.texts.clear();
+    this.senders.clear();
     this.counters = zeroStats();
     return before;
   }

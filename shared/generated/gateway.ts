@@ -30,6 +30,29 @@ export interface ProtoGrpcType {
          * delivered must be answered DELIVERED without being sent again. relaycast
          * redelivers only what was in flight past its last checkpoint, so with keys
          * honoured a recipient never sees a message twice.
+         * 
+         * Sender metadata. Every call from a relaycast node carries these gRPC
+         * metadata keys (the webhook sends the same names as HTTP headers). They
+         * are optional for a gateway: ignoring them is correct.
+         * 
+         * relaycast-node-key               "<cluster>/<node id>"
+         * relaycast-instance-id            the node process's instance id (new on every start)
+         * relaycast-lease-epoch            the node's lease epoch (new on every registration)
+         * relaycast-lease-expires-unix-ms  when that lease expires by the node's own clock,
+         * in ms since the Unix epoch, as of the call
+         * relaycast-sent-unix-ms           when the node made the call, same clock
+         * 
+         * A node calls Deliver only while its lease is valid and stops by itself
+         * when it cannot renew it; the coordinator hands its ranges to another node
+         * only after that lease has surely expired. What no sender can prevent is a
+         * call it began in time reaching the gateway after the expiry: a process
+         * paused (GC, SIGSTOP, a VM stall) with a batch half written finishes
+         * writing when it wakes. A gateway that wants a strict single owner closes
+         * that window by refusing, with FAILED_PRECONDITION (HTTP 409), a Deliver
+         * call that arrives after its relaycast-lease-expires-unix-ms, allowing for
+         * the clock skew between the machines. Refused items are not final, so the
+         * range's new owner delivers them; a gateway that does not refuse such
+         * calls but honours idempotency keys only sees a duplicate attempt.
          */
         Gateway: SubtypeConstructor<typeof grpc.Client, _relaycast_gateway_v1_GatewayClient> & { service: _relaycast_gateway_v1_GatewayDefinition }
         PresenceRequest: MessageTypeDefinition<_relaycast_gateway_v1_PresenceRequest, _relaycast_gateway_v1_PresenceRequest__Output>

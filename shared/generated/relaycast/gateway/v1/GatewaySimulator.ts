@@ -6,6 +6,8 @@ import type { GatewayStats as _relaycast_gateway_v1_GatewayStats, GatewayStats__
 import type { GetDeliveredRequest as _relaycast_gateway_v1_GetDeliveredRequest, GetDeliveredRequest__Output as _relaycast_gateway_v1_GetDeliveredRequest__Output } from '../../../relaycast/gateway/v1/GetDeliveredRequest';
 import type { GetDeliveredResponse as _relaycast_gateway_v1_GetDeliveredResponse, GetDeliveredResponse__Output as _relaycast_gateway_v1_GetDeliveredResponse__Output } from '../../../relaycast/gateway/v1/GetDeliveredResponse';
 import type { GetStatsRequest as _relaycast_gateway_v1_GetStatsRequest, GetStatsRequest__Output as _relaycast_gateway_v1_GetStatsRequest__Output } from '../../../relaycast/gateway/v1/GetStatsRequest';
+import type { ListSendersRequest as _relaycast_gateway_v1_ListSendersRequest, ListSendersRequest__Output as _relaycast_gateway_v1_ListSendersRequest__Output } from '../../../relaycast/gateway/v1/ListSendersRequest';
+import type { ListSendersResponse as _relaycast_gateway_v1_ListSendersResponse, ListSendersResponse__Output as _relaycast_gateway_v1_ListSendersResponse__Output } from '../../../relaycast/gateway/v1/ListSendersResponse';
 import type { ResetRequest as _relaycast_gateway_v1_ResetRequest, ResetRequest__Output as _relaycast_gateway_v1_ResetRequest__Output } from '../../../relaycast/gateway/v1/ResetRequest';
 import type { SimulatorSettings as _relaycast_gateway_v1_SimulatorSettings, SimulatorSettings__Output as _relaycast_gateway_v1_SimulatorSettings__Output } from '../../../relaycast/gateway/v1/SimulatorSettings';
 
@@ -54,14 +56,37 @@ export interface GatewaySimulatorClient extends grpc.Client {
   getStats(argument: _relaycast_gateway_v1_GetStatsRequest, callback: grpc.requestCallback<_relaycast_gateway_v1_GatewayStats__Output>): grpc.ClientUnaryCall;
   
   /**
-   * Forget the ledger and counters; returns the counters as they were.
+   * Deliver calls per sender, as named by the optional relaycast-* call
+   * metadata (see gateway.proto), against the lease expiry each call names:
+   * lets a test check from the outside that a node stopped delivering when
+   * its lease expired.
+   */
+  ListSenders(argument: _relaycast_gateway_v1_ListSendersRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_relaycast_gateway_v1_ListSendersResponse__Output>): grpc.ClientUnaryCall;
+  ListSenders(argument: _relaycast_gateway_v1_ListSendersRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_relaycast_gateway_v1_ListSendersResponse__Output>): grpc.ClientUnaryCall;
+  ListSenders(argument: _relaycast_gateway_v1_ListSendersRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_relaycast_gateway_v1_ListSendersResponse__Output>): grpc.ClientUnaryCall;
+  ListSenders(argument: _relaycast_gateway_v1_ListSendersRequest, callback: grpc.requestCallback<_relaycast_gateway_v1_ListSendersResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Deliver calls per sender, as named by the optional relaycast-* call
+   * metadata (see gateway.proto), against the lease expiry each call names:
+   * lets a test check from the outside that a node stopped delivering when
+   * its lease expired.
+   */
+  listSenders(argument: _relaycast_gateway_v1_ListSendersRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_relaycast_gateway_v1_ListSendersResponse__Output>): grpc.ClientUnaryCall;
+  listSenders(argument: _relaycast_gateway_v1_ListSendersRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_relaycast_gateway_v1_ListSendersResponse__Output>): grpc.ClientUnaryCall;
+  listSenders(argument: _relaycast_gateway_v1_ListSendersRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_relaycast_gateway_v1_ListSendersResponse__Output>): grpc.ClientUnaryCall;
+  listSenders(argument: _relaycast_gateway_v1_ListSendersRequest, callback: grpc.requestCallback<_relaycast_gateway_v1_ListSendersResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Forget the ledger and counters (the sender records too); returns the
+   * counters as they were.
    */
   Reset(argument: _relaycast_gateway_v1_ResetRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_relaycast_gateway_v1_GatewayStats__Output>): grpc.ClientUnaryCall;
   Reset(argument: _relaycast_gateway_v1_ResetRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_relaycast_gateway_v1_GatewayStats__Output>): grpc.ClientUnaryCall;
   Reset(argument: _relaycast_gateway_v1_ResetRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_relaycast_gateway_v1_GatewayStats__Output>): grpc.ClientUnaryCall;
   Reset(argument: _relaycast_gateway_v1_ResetRequest, callback: grpc.requestCallback<_relaycast_gateway_v1_GatewayStats__Output>): grpc.ClientUnaryCall;
   /**
-   * Forget the ledger and counters; returns the counters as they were.
+   * Forget the ledger and counters (the sender records too); returns the
+   * counters as they were.
    */
   reset(argument: _relaycast_gateway_v1_ResetRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_relaycast_gateway_v1_GatewayStats__Output>): grpc.ClientUnaryCall;
   reset(argument: _relaycast_gateway_v1_ResetRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_relaycast_gateway_v1_GatewayStats__Output>): grpc.ClientUnaryCall;
@@ -88,7 +113,16 @@ export interface GatewaySimulatorHandlers extends grpc.UntypedServiceImplementat
   GetStats: grpc.handleUnaryCall<_relaycast_gateway_v1_GetStatsRequest__Output, _relaycast_gateway_v1_GatewayStats>;
   
   /**
-   * Forget the ledger and counters; returns the counters as they were.
+   * Deliver calls per sender, as named by the optional relaycast-* call
+   * metadata (see gateway.proto), against the lease expiry each call names:
+   * lets a test check from the outside that a node stopped delivering when
+   * its lease expired.
+   */
+  ListSenders: grpc.handleUnaryCall<_relaycast_gateway_v1_ListSendersRequest__Output, _relaycast_gateway_v1_ListSendersResponse>;
+  
+  /**
+   * Forget the ledger and counters (the sender records too); returns the
+   * counters as they were.
    */
   Reset: grpc.handleUnaryCall<_relaycast_gateway_v1_ResetRequest__Output, _relaycast_gateway_v1_GatewayStats>;
   
@@ -98,5 +132,6 @@ export interface GatewaySimulatorDefinition extends grpc.ServiceDefinition {
   Configure: MethodDefinition<_relaycast_gateway_v1_SimulatorSettings, _relaycast_gateway_v1_SimulatorSettings, _relaycast_gateway_v1_SimulatorSettings__Output, _relaycast_gateway_v1_SimulatorSettings__Output>
   GetDelivered: MethodDefinition<_relaycast_gateway_v1_GetDeliveredRequest, _relaycast_gateway_v1_GetDeliveredResponse, _relaycast_gateway_v1_GetDeliveredRequest__Output, _relaycast_gateway_v1_GetDeliveredResponse__Output>
   GetStats: MethodDefinition<_relaycast_gateway_v1_GetStatsRequest, _relaycast_gateway_v1_GatewayStats, _relaycast_gateway_v1_GetStatsRequest__Output, _relaycast_gateway_v1_GatewayStats__Output>
+  ListSenders: MethodDefinition<_relaycast_gateway_v1_ListSendersRequest, _relaycast_gateway_v1_ListSendersResponse, _relaycast_gateway_v1_ListSendersRequest__Output, _relaycast_gateway_v1_ListSendersResponse__Output>
   Reset: MethodDefinition<_relaycast_gateway_v1_ResetRequest, _relaycast_gateway_v1_GatewayStats, _relaycast_gateway_v1_ResetRequest__Output, _relaycast_gateway_v1_GatewayStats__Output>
 }
