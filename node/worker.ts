@@ -88,6 +88,8 @@ export class Worker {
   private healthWaiters: Array<() => void> = [];
   private retryAttempt = 0;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** An outbox resend is in flight: one at a time, or two would send the same items. */
+  private retrying = false;
   private closed = false;
 
   constructor(
@@ -438,17 +440,23 @@ export class Worker {
   }
 
   private scheduleRetry(): void {
-    if (this.retryTimer !== undefined || this.closed) return;
+    if (this.retryTimer !== undefined || this.retrying || this.closed) return;
     const delay = backoffDelayMs(this.retryAttempt, this.options.gatewayRetryMinMs, this.options.gatewayRetryMaxMs, this.random);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
-      this.retryOutbox().catch((err: unknown) => this.log.error({ err }, 'outbox retry failed'));
+      this.retrying = true;
+      this.retryOutbox()
+        .catch((err: unknown) => this.log.error({ err }, 'outbox retry failed'))
+        .finally(() => {
+          this.retrying = false;
+          if (this.outbox.size > 0 || !this.gatewayHealthy) this.scheduleRetry();
+        });
     }, delay);
   }
 
   /** Resend a batch from the outbox; it doubles as the gateway health probe. */
   private async retryOutbox(): Promise<void> {
-    if (!this.canDeliver()) return this.scheduleRetry();
+    if (!this.canDeliver()) return;
     const batch: Array<[string, OutboxEntry, ShardRun]> = [];
     for (const [key, entry] of this.outbox) {
       const run = this.runs.get(entry.ref);
