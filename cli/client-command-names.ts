@@ -9,7 +9,7 @@ export const CLIENT_COMMANDS: Readonly<Record<string, string>> = {
 };
 
 /** Global options of the client commands; one may come before the command name. */
-export const CLIENT_GLOBAL_FLAGS: readonly string[] = ['--coordinator', '--cluster', '--json', '--timeout-ms'];
+export const CLIENT_GLOBAL_FLAGS: readonly string[] = ['--coordinator', '--cluster', '--json', '--timeout-ms', '--plaintext', '--tls-ca-file', '--tls-cert-file', '--tls-key-file', '--token-file', '--token'];
 
 /** `relaycast broadcast ...`, or a global option first: `relaycast --json status`. */
 export function isClientInvocation(argv: readonly string[]): boolean {

@@ -19,6 +19,9 @@ import { EXIT } from './exit-codes';
 import { byteBoundedChunks } from './broadcast-create';
 import { connectionCause } from './connection';
 
+// The fake coordinator below listens without TLS; the CLI uses TLS unless told otherwise.
+process.env.RELAYCAST_PLAINTEXT ??= 'true';
+
 class Capture {
   text = '';
   readonly isTTY = false;

@@ -42,7 +42,13 @@ export function buildClientProgram(action: ActionFactory, io: ClientIo): Command
     .addOption(new Option('--coordinator <host:port>', 'the coordinator to talk to').env('RELAYCAST_COORDINATOR').default(DEFAULT_COORDINATOR).argParser(parseAddress))
     .addOption(new Option('--cluster <id>', 'cluster id').env('RELAYCAST_CLUSTER').default(DEFAULT_CLUSTER).argParser(parseClusterId))
     .addOption(new Option('--json', 'print results as JSON on stdout (streams: one object per line); errors as JSON on stderr'))
-    .addOption(new Option('--timeout-ms <ms>', 'deadline of each call to the coordinator, and how long a watch waits out a coordinator restart').env('RELAYCAST_TIMEOUT_MS').default(DEFAULT_TIMEOUT_MS).argParser(intParser(1, TIMEOUT_MS_MAX)));
+    .addOption(new Option('--timeout-ms <ms>', 'deadline of each call to the coordinator, and how long a watch waits out a coordinator restart').env('RELAYCAST_TIMEOUT_MS').default(DEFAULT_TIMEOUT_MS).argParser(intParser(1, TIMEOUT_MS_MAX)))
+    .addOption(new Option('--plaintext', 'no TLS, for a coordinator started with --plaintext (also RELAYCAST_PLAINTEXT=true); without it the connection uses TLS'))
+    .addOption(new Option('--tls-ca-file <file>', "PEM CA the coordinator's certificate must chain to (default: the system's trusted roots)").env('RELAYCAST_TLS_CA_FILE'))
+    .addOption(new Option('--tls-cert-file <file>', 'PEM client certificate (a coordinator with TLS requires one)').env('RELAYCAST_TLS_CERT_FILE'))
+    .addOption(new Option('--tls-key-file <file>', 'PEM private key of --tls-cert-file').env('RELAYCAST_TLS_KEY_FILE'))
+    .addOption(new Option('--token-file <file>', 'file holding the API token, sent as "authorization: Bearer <token>"').env('RELAYCAST_TOKEN_FILE'))
+    .addOption(new Option('--token <token>', 'the API token itself; prefer RELAYCAST_TOKEN or --token-file (flags show in ps)').env('RELAYCAST_TOKEN'));
   program.addCommand(broadcastCommand(action));
   program.addCommand(nodesCommand(action));
   program.addCommand(statusCommand(action));
@@ -74,7 +80,16 @@ export async function runClientCli(argv: readonly string[], io: ClientIo = { std
     const positionals = args.slice(0, -2) as string[];
     const globals = command.optsWithGlobals<GlobalOptions>();
     const out = new Output(globals.json === true, io.stdout, io.stderr);
-    const conn = new Connection({ coordinator: globals.coordinator, timeoutMs: globals.timeoutMs }, controller.signal);
+    const conn = new Connection({
+      coordinator: globals.coordinator,
+      timeoutMs: globals.timeoutMs,
+      plaintext: globals.plaintext === true || /^(1|true|yes|on)$/i.test(process.env.RELAYCAST_PLAINTEXT ?? ''),
+      tlsCaFile: globals.tlsCaFile,
+      tlsCertFile: globals.tlsCertFile,
+      tlsKeyFile: globals.tlsKeyFile,
+      token: globals.token,
+      tokenFile: globals.tokenFile,
+    }, controller.signal);
     connections.push(conn);
     const ctx: Context = { out, conn, clusterId: globals.cluster, timeoutMs: globals.timeoutMs, signal: controller.signal, now: Date.now };
     try {

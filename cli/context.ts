@@ -8,6 +8,12 @@ export interface GlobalOptions {
   cluster: string;
   json: boolean;
   timeoutMs: number;
+  plaintext?: boolean;
+  tlsCaFile?: string;
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+  token?: string;
+  tokenFile?: string;
 }
 
 export interface Context {

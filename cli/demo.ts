@@ -16,7 +16,8 @@ import type { DemoConfig } from './demo-config';
 
 const say = (text: string) => process.stdout.write(`${text}\n`);
 export async function runDemo(config: DemoConfig): Promise<void> {
-  const cluster = new LocalCluster('relaycast-demo-');
+  // Loopback only, so plaintext, explicitly (see docs/operations.md for TLS).
+  const cluster = new LocalCluster('relaycast-demo-', { plaintext: true });
   const deadline = setTimeout(() => {
     say(`demo: not finished within ${config.timeoutMs} ms; stopping`);
     void cluster.stopAll(1000).then(() => process.exit(1));

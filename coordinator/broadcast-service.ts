@@ -8,7 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import { statusError, toStatus } from '../shared/grpc-status';
 import { fail, ok, type Result } from '../shared/errors';
 import { prefixEnd, type BatchOp, type KvStore } from '../shared/store/store';
-import { checkId } from '../shared/validate';
+import { checkId, DEAD_LETTER_REASON_LENGTH_MAX, LIST_RESPONSE_BYTES_MAX, truncate } from '../shared/validate';
 import { compileTemplate } from '../shared/core/template';
 import type { BroadcastsHandlers } from '../shared/generated/relaycast/v1/Broadcasts';
 import type { ShardDataHandlers } from '../shared/generated/relaycast/v1/ShardData';
@@ -37,7 +37,35 @@ export const LIMITS = {
   retryMax: 100_000,
   watchIntervalMsMin: 50,
   requestIdLengthMax: 128,
+  /**
+   * Every shard lives in the coordinator's memory and store from the start;
+   * a tiny shard size over a huge upload would exhaust both.
+   */
+  shardsPerBroadcastMax: 10_000,
+  /** An audience page ends early past this much JSON: one recipient can be ~1.6 MB, gRPC allows 16 MiB. */
+  audiencePageBytesMax: 8 * 1024 * 1024,
+  /** A node reports at most one delivery batch of dead letters at a time (--deliver-batch-size ≤ 10,000). */
+  deadLettersPerReportMax: 10_000,
+  /** Broadcast and upload ids are made here (22 characters); anything much longer is not one. */
+  broadcastIdLengthMax: 64,
 };
+
+/** What a listed broadcast costs in a response beyond its template, generously. */
+const BROADCAST_MESSAGE_OVERHEAD_BYTES = 512;
+/** What a dead letter costs in a response beyond its strings, generously. */
+const DEAD_LETTER_OVERHEAD_BYTES = 64;
+
+/**
+ * The shard size a broadcast of `total` recipients gets: the caller's
+ * choice, refused if it makes too many shards; or the default, raised so
+ * that it does not.
+ */
+function effectiveShardSize(total: number, resolved: number, chosen: boolean): Result<number> {
+  const fewest = Math.ceil(total / LIMITS.shardsPerBroadcastMax);
+  if (resolved >= fewest) return ok(resolved);
+  if (!chosen) return ok(fewest);
+  return fail('INVALID_ARGUMENT', `options.shard_size ${resolved} cuts ${total} recipients into ${Math.ceil(total / resolved)} shards; at most ${LIMITS.shardsPerBroadcastMax} allowed (use a shard_size of at least ${fewest}, or 0 for the default)`);
+}
 
 const KEY_UPLOAD = 'up/';
 const VAR_KEY = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -126,6 +154,7 @@ export function broadcastHandlers(coordinator: Coordinator, store: KvStore, conf
   const snapshot = (meta: BroadcastMeta, includeShards = false) => toBroadcastMessage(coordinator, meta, includeShards);
   const lookup = (id: string): Result<BroadcastMeta> => {
     if (id === '') return fail('INVALID_ARGUMENT', 'broadcast_id is required');
+    if (id.length > LIMITS.broadcastIdLengthMax) return fail('INVALID_ARGUMENT', `broadcast_id is ${id.length} characters; ids are at most ${LIMITS.broadcastIdLengthMax}`);
     const meta = scheduler.get(id);
     return meta === undefined ? fail('NOT_FOUND', `broadcast ${JSON.stringify(id)} does not exist`) : ok(meta);
   };
@@ -154,6 +183,7 @@ export function broadcastHandlers(coordinator: Coordinator, store: KvStore, conf
       const options = checkOptions(req.options, config.shardSizeDefault);
       if (!options.ok) return callback(toStatus(options.error));
       if (req.requestId.length > LIMITS.requestIdLengthMax) return callback(statusError(grpc.status.INVALID_ARGUMENT, `request_id is longer than ${LIMITS.requestIdLengthMax} characters`));
+      if (req.uploadId.length > LIMITS.broadcastIdLengthMax) return callback(statusError(grpc.status.INVALID_ARGUMENT, `upload_id is ${req.uploadId.length} characters; ids are at most ${LIMITS.broadcastIdLengthMax}`));
       if (req.uploadId !== '' && req.audience.length > 0) return callback(statusError(grpc.status.INVALID_ARGUMENT, 'give either audience or upload_id, not both'));
       if (req.uploadId === '' && req.audience.length === 0) return callback(statusError(grpc.status.INVALID_ARGUMENT, 'audience is empty: give recipients inline or an upload_id from UploadAudience'));
       if (req.audience.length > LIMITS.inlineRecipientsMax) return callback(statusError(grpc.status.INVALID_ARGUMENT, `an inline audience has at most ${LIMITS.inlineRecipientsMax} recipients (${req.audience.length} given); use UploadAudience`));
@@ -167,18 +197,19 @@ export function broadcastHandlers(coordinator: Coordinator, store: KvStore, conf
           if (meta !== undefined) return callback(null, snapshot(meta));
         }
         let total = recipients.value.length;
-        let audienceId: string;
         const id = newId('bc-', coordinator.clock.wallMs());
+        let audienceId = id;
         const ops: BatchOp[] = [];
         if (req.uploadId !== '') {
           const upload = await store.get(KEY_UPLOAD + req.uploadId);
           if (upload === undefined) return callback(statusError(grpc.status.NOT_FOUND, `upload ${JSON.stringify(req.uploadId)} does not exist (or did not complete)`));
           total = (JSON.parse(upload) as UploadMeta).recipients;
           audienceId = req.uploadId;
-        } else {
-          audienceId = id;
-          ops.push(...recipientOps(id, 0, recipients.value));
         }
+        const shardSize = effectiveShardSize(total, options.value.shardSize, (req.options?.shardSize ?? 0) !== 0);
+        if (!shardSize.ok) return callback(toStatus(shardSize.error));
+        options.value.shardSize = shardSize.value;
+        if (req.uploadId === '') ops.push(...recipientOps(id, 0, recipients.value));
         if (req.requestId !== '') ops.push({ type: 'put', key: KEY_REQUEST + req.requestId, value: id });
         // The audience goes to disk first; the broadcast (meta and shards) with the next commit.
         await store.batch(ops);
@@ -244,8 +275,15 @@ export function broadcastHandlers(coordinator: Coordinator, store: KvStore, conf
       const { clusterId, pageSize, pageToken } = call.request;
       const limit = pageSize === 0 ? 100 : Math.min(pageSize, 1000);
       const all = scheduler.list(clusterId).filter((b) => pageToken === '' || b.id > pageToken);
-      const page = all.slice(0, limit);
-      callback(null, { broadcasts: page.map((b) => snapshot(b)), nextPageToken: all.length > limit ? page[page.length - 1]!.id : '' });
+      const page: BroadcastMeta[] = [];
+      let bytes = 0;
+      for (const b of all) {
+        // Templates are up to 64 KiB each: a page of them could outgrow what clients accept.
+        bytes += b.template.length * 3 + b.requestId.length + BROADCAST_MESSAGE_OVERHEAD_BYTES;
+        if (page.length === limit || (page.length > 0 && bytes > LIST_RESPONSE_BYTES_MAX)) break;
+        page.push(b);
+      }
+      callback(null, { broadcasts: page.map((b) => snapshot(b)), nextPageToken: all.length > page.length ? page[page.length - 1]!.id : '' });
     },
 
     WatchBroadcast(call) {
@@ -291,12 +329,21 @@ export function broadcastHandlers(coordinator: Coordinator, store: KvStore, conf
       const { pageSize, pageToken } = call.request;
       const limit = pageSize === 0 ? 500 : Math.min(pageSize, LIMITS.deadLetterPageMax);
       const prefix = deadLetterKey(meta.value.id, 0).slice(0, -12);
+      if (pageToken !== '' && !/^\d{1,15}$/.test(pageToken)) return callback(statusError(grpc.status.INVALID_ARGUMENT, 'page_token is not one this server returned (use next_page_token as given)'));
       const from = pageToken === '' ? prefix : deadLetterKey(meta.value.id, Number(pageToken) + 1);
       (async () => {
         const deadLetters: DeadLetter[] = [];
-        for await (const [, value] of store.scan({ gte: from, lt: prefixEnd(prefix), limit: limit + 1 })) deadLetters.push(JSON.parse(value) as DeadLetter);
-        const more = deadLetters.length > limit;
-        const page = deadLetters.slice(0, limit);
+        let bytes = 0;
+        let more = false;
+        for await (const [, value] of store.scan({ gte: from, lt: prefixEnd(prefix), limit: limit + 1 })) {
+          bytes += value.length * 3 + DEAD_LETTER_OVERHEAD_BYTES;
+          if (deadLetters.length === limit || (deadLetters.length > 0 && bytes > LIST_RESPONSE_BYTES_MAX)) {
+            more = true;
+            break;
+          }
+          deadLetters.push(JSON.parse(value) as DeadLetter);
+        }
+        const page = deadLetters;
         callback(null, { deadLetters: page, nextPageToken: more ? String(page[page.length - 1]!.sequence) : '' });
       })().catch((err: Error) => callback(statusError(grpc.status.INTERNAL, err.message)));
     },
@@ -342,9 +389,15 @@ export function shardDataHandlers(coordinator: Coordinator, store: KvStore): Sha
       const shardEnd = shard.end;
       (async () => {
         const lines: string[] = [];
+        let bytes = 0;
         if (end > fromSequence) {
-          // Sequences are dense (0..total-1), so the page is contiguous.
-          for await (const [, value] of store.scan({ gte: audienceKey(meta.audienceId, fromSequence), lt: audienceKey(meta.audienceId, end) })) lines.push(value);
+          // Sequences are dense (0..total-1), so the page is contiguous; a
+          // shorter one is fine: the node asks again from where it ended.
+          for await (const [, value] of store.scan({ gte: audienceKey(meta.audienceId, fromSequence), lt: audienceKey(meta.audienceId, end) })) {
+            bytes += value.length * 3 + 1;
+            if (lines.length > 0 && bytes > LIMITS.audiencePageBytesMax) break;
+            lines.push(value);
+          }
         }
         callback(null, { recordsJson: `[${lines.join(',')}]`, firstSequence: fromSequence, count: lines.length, shardEnd });
       })().catch((err: Error) => callback(statusError(grpc.status.INTERNAL, err.message)));
@@ -356,13 +409,15 @@ export function shardDataHandlers(coordinator: Coordinator, store: KvStore): Sha
       if (shard === undefined || shard.owner !== nodeKey || shard.epoch !== epoch || (shard.state !== 'ASSIGNED' && shard.state !== 'REVOKING')) {
         return callback(statusError(grpc.status.FAILED_PRECONDITION, `shard ${broadcastId}#${shardId} epoch ${epoch} is not held by ${nodeKey}`));
       }
+      if (deadLetters.length > LIMITS.deadLettersPerReportMax) return callback(statusError(grpc.status.INVALID_ARGUMENT, `${deadLetters.length} dead letters in one report; at most ${LIMITS.deadLettersPerReportMax}`));
       for (const dl of deadLetters) {
         if (dl.sequence < shard.start || dl.sequence >= shard.end) return callback(statusError(grpc.status.OUT_OF_RANGE, `dead letter ${dl.sequence} is outside shard [${shard.start}, ${shard.end})`));
+        if (dl.recipientId.length > LIMITS.recipientIdLengthMax) return callback(statusError(grpc.status.INVALID_ARGUMENT, `dead letter ${dl.sequence}: recipient_id is longer than ${LIMITS.recipientIdLengthMax} characters`));
       }
       const ops: BatchOp[] = deadLetters.map((dl) => ({
         type: 'put',
         key: deadLetterKey(broadcastId, dl.sequence),
-        value: JSON.stringify({ broadcastId, sequence: dl.sequence, recipientId: dl.recipientId, reason: dl.reason, attempts: dl.attempts }),
+        value: JSON.stringify({ broadcastId, sequence: dl.sequence, recipientId: dl.recipientId, reason: truncate(dl.reason, DEAD_LETTER_REASON_LENGTH_MAX), attempts: dl.attempts }),
       }));
       store.batch(ops).then(() => {
         for (const dl of deadLetters) coordinator.log.warn({ broadcastId, shardId, nodeKey, sequence: dl.sequence, recipientId: dl.recipientId, reason: dl.reason }, 'dead letter');

@@ -1,6 +1,7 @@
-import { ConfigError, LOG_LEVEL_OPTION, type Schema } from '../shared/config';
+import { ConfigError, LOG_LEVEL_OPTION, METRICS_LISTEN_OPTION, type Schema } from '../shared/config';
+import { checkTransport, transportOptions, type TransportConfig } from '../shared/tls';
 
-export interface CoordinatorConfig {
+export interface CoordinatorConfig extends TransportConfig {
   listen: string;
   dataDir: string;
   heartbeatIntervalMs: number;
@@ -19,6 +20,11 @@ export interface CoordinatorConfig {
   splitSizeMin: number;
   checkpointIntervalMs: number;
   orderResendMs: number;
+  metricsListen: string;
+  apiRatePerS: number;
+  apiBurst: number;
+  apiRateClientsMax: number;
+  tokensFile: string;
   logLevel: string;
 }
 
@@ -41,6 +47,12 @@ export const COORDINATOR_SCHEMA: Schema = [
   { name: 'splitSizeMin', kind: 'int', default: 500, min: 1, max: 10_000_000, doc: 'A remainder is never cut into pieces smaller than this (takeover, stealing).' },
   { name: 'checkpointIntervalMs', kind: 'int', default: 200, min: 1, max: 60_000, doc: 'Shard progress is written to LevelDB at most this often (in one batch).' },
   { name: 'orderResendMs', kind: 'int', default: 2000, min: 50, max: 600_000, doc: 'Re-send an order or revoke that its node has not confirmed after this long.' },
+  METRICS_LISTEN_OPTION,
+  { name: 'apiRatePerS', kind: 'int', default: 1000, min: 0, max: 1_000_000, doc: 'Calls per second one client (peer address) may make to the public API (Broadcasts, Membership, Admin; a stream counts once); more are refused with RESOURCE_EXHAUSTED. 0: unlimited. Node and relay traffic is never limited.' },
+  { name: 'apiBurst', kind: 'int', default: 2000, min: 1, max: 1_000_000, doc: 'Calls a client may make at once, above --api-rate-per-s, after being idle.' },
+  { name: 'apiRateClientsMax', kind: 'int', default: 10_000, min: 1, max: 10_000_000, doc: 'Clients the rate limiter tracks; beyond it the least recently seen is forgotten (and starts again with a full burst).' },
+  ...transportOptions('coordinator'),
+  { name: 'tokensFile', kind: 'path', default: '', doc: 'API tokens for Broadcasts, Membership and Admin: a file of "SCOPE TOKEN [NAME]" lines (SCOPE read or admin). Calls then need "authorization: Bearer TOKEN"; read covers Get*/List*/Watch* and GetStatus, admin everything. Empty: no tokens needed (anyone who can connect may call).' },
   LOG_LEVEL_OPTION,
 ];
 
@@ -51,5 +63,6 @@ export function checkCoordinatorConfig(config: CoordinatorConfig): CoordinatorCo
   if (!(suspectAfterMs < downAfterMs)) throw new ConfigError(`--suspect-after-ms (${suspectAfterMs}) must be below --down-after-ms (${downAfterMs})`);
   if (!(leaseTtlMs < downAfterMs)) throw new ConfigError(`--lease-ttl-ms (${leaseTtlMs}) must be below --down-after-ms (${downAfterMs}) so a node fences itself before its work is handed on`);
   if (!(heartbeatIntervalMs * 2 <= leaseTtlMs)) throw new ConfigError(`--lease-ttl-ms (${leaseTtlMs}) must be at least twice --heartbeat-interval-ms (${heartbeatIntervalMs})`);
+  checkTransport(config, 'coordinator');
   return config;
 }

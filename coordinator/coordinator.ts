@@ -14,6 +14,7 @@ import {
   Registry,
   type Clock,
   type MemberRecord,
+  type MembershipEvent,
   type Outbound,
   type RegistryConfig,
   type RouteId,
@@ -24,6 +25,8 @@ import {
   KEY_BROADCAST,
   KEY_SHARD,
   Scheduler,
+  shardKey,
+  type ShardProgressDomain,
   type BroadcastMeta,
   type SchedulerConfig,
   type SchedulerSend,
@@ -48,19 +51,34 @@ export interface CoordinatorOptions {
   watchBufferEventsMax: number;
 }
 
+/** What one commit made durable and published, for observers such as the metrics. */
+export interface Applied {
+  events: readonly MembershipEvent[];
+  /** DOWN → reassignment orders sent, in ms, one per takeover in this commit. */
+  takeoverLatenciesMs: readonly number[];
+}
+
 export class Coordinator {
   private applying: Promise<void> = Promise.resolve();
   private readonly routes = new Map<RouteId, RouteSink>();
   private ticker: NodeJS.Timeout | undefined;
   private routeSeq = 0;
   /** Counters for GetStatus and benchmarks. */
-  readonly stats = { livenessPackets: 0, relayBatches: 0, startedMs: 0 };
+  readonly stats = { livenessPackets: 0, relayedLivenessPackets: 0, relayBatches: 0, startedMs: 0 };
   private closed = false;
 
   /** Listeners for broadcast changes (WatchBroadcast), called after persistence. */
   readonly broadcastListeners = new Set<(changed: ReadonlySet<string>) => void>();
   /** DOWN → reassignment orders sent, in ms, most recent last (bounded). */
   readonly takeoverLatenciesMs: number[] = [];
+  /** Called after each commit is durable and published. */
+  readonly appliedListeners = new Set<(applied: Applied) => void>();
+  /**
+   * Shards whose progress changed since it was last written, by store key,
+   * with when the first unwritten change arrived. Insertion order is arrival
+   * order, so the first entry is the oldest. Bounded by the shards.
+   */
+  private readonly unpersistedProgress = new Map<string, number>();
 
   readonly registry: Registry;
   readonly scheduler: Scheduler;
@@ -125,6 +143,23 @@ export class Coordinator {
     void this.commit();
   }
 
+  /** Shard progress from a renewed liveness packet, noting changes that await a checkpoint. */
+  applyProgress(nodeKey: string, report: ShardProgressDomain): void {
+    const shard = this.scheduler.shard(report.broadcastId, report.shardId);
+    if (shard === undefined) return void this.scheduler.progress(nodeKey, report);
+    const { watermark, delivered, skipped, dead } = shard;
+    this.scheduler.progress(nodeKey, report);
+    if (shard.watermark === watermark && shard.delivered === delivered && shard.skipped === skipped && shard.dead === dead) return;
+    const key = shardKey(shard.broadcastId, shard.shardId);
+    if (!this.unpersistedProgress.has(key)) this.unpersistedProgress.set(key, this.clock.monotonicMs());
+  }
+
+  /** Age in ms of the oldest shard progress accepted but not yet written to the store; 0 when all is written. */
+  checkpointLagMs(): number {
+    for (const sinceMs of this.unpersistedProgress.values()) return Math.max(0, this.clock.monotonicMs() - sinceMs);
+    return 0;
+  }
+
   /** Open member-facing streams by kind. */
   routeCounts(): { direct: number; relay: number } {
     let relay = 0;
@@ -139,7 +174,8 @@ export class Coordinator {
   commit(): Promise<void> {
     const effects = this.control.collect();
     if (isEmpty(effects)) return this.applying;
-    this.applying = this.applying.then(() => this.apply(effects));
+    const collectedMs = this.clock.monotonicMs();
+    this.applying = this.applying.then(() => this.apply(effects, collectedMs));
     return this.applying;
   }
 
@@ -151,7 +187,7 @@ export class Coordinator {
     }
   }
 
-  private async apply({ membership: effects, scheduled }: ControlEffects): Promise<void> {
+  private async apply({ membership: effects, scheduled }: ControlEffects, collectedMs: number): Promise<void> {
     const persist = scheduled.persist.length === 0 ? effects.persist : [...effects.persist, ...scheduled.persist];
     if (persist.length > 0) {
       try {
@@ -160,6 +196,14 @@ export class Coordinator {
         // Acknowledged state must never be lost: a store that cannot write is fatal.
         this.log.fatal({ err }, 'store write failed; exiting');
         process.exit(70);
+      }
+      if (this.unpersistedProgress.size > 0) {
+        // A change that arrived after these effects were collected is not in this write.
+        for (const op of persist) {
+          if (!op.key.startsWith(KEY_SHARD)) continue;
+          const sinceMs = this.unpersistedProgress.get(op.key);
+          if (sinceMs !== undefined && sinceMs <= collectedMs) this.unpersistedProgress.delete(op.key);
+        }
       }
     }
     for (const event of effects.events) {
@@ -170,8 +214,10 @@ export class Coordinator {
     for (const outbound of effects.send) this.routes.get(outbound.route)?.deliver(outbound);
     for (const send of scheduled.send) this.sendToNode(send);
     const now = this.clock.monotonicMs();
+    const takeoverLatenciesMs: number[] = [];
     for (const takeover of scheduled.takeovers) {
       const latencyMs = now - takeover.atMs;
+      takeoverLatenciesMs.push(latencyMs);
       this.takeoverLatenciesMs.push(latencyMs);
       if (this.takeoverLatenciesMs.length > 1000) this.takeoverLatenciesMs.shift();
       this.log.info({ nodeKey: takeover.nodeKey, shards: takeover.shards, reassignMs: Math.round(latencyMs * 10) / 10 }, 'remainder of a DOWN node handed on');
@@ -180,6 +226,9 @@ export class Coordinator {
       this.log.info({ broadcastId: split.broadcastId, shardId: split.shardId, nodeKey: split.owner, pieceShardId: split.pieceShardId, start: split.start, end: split.end }, 'unread tail split off for an idle node');
     }
     if (scheduled.changed.size > 0) for (const listener of this.broadcastListeners) listener(scheduled.changed);
+    if (this.appliedListeners.size > 0 && (effects.events.length > 0 || takeoverLatenciesMs.length > 0)) {
+      for (const listener of this.appliedListeners) listener({ events: effects.events, takeoverLatenciesMs });
+    }
   }
 
   private sendToNode(send: SchedulerSend): void {

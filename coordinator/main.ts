@@ -18,6 +18,12 @@ import type { ShardDataHandlers } from '../shared/generated/relaycast/v1/ShardDa
 import type { AdminHandlers } from '../shared/generated/relaycast/v1/Admin';
 import { nodeSessionHandlers, relayLinkHandlers } from './session-service';
 import type { RegistryConfig } from './core/registry';
+import { metricsFor, metricsInterceptors } from '../shared/metrics';
+import { apiRateLimitInterceptors } from '../shared/api-rate-limit';
+import { registerCoordinatorMetrics } from './metrics';
+import { loadTls, serverCredentials } from '../shared/tls';
+import { apiAuthInterceptors } from '../shared/api-auth';
+import { guardMembership, guardShardData } from './peer-auth';
 
 export const COORDINATOR_SERVICES = ['relaycast.v1.Admin', 'relaycast.v1.Broadcasts', 'relaycast.v1.Membership', 'relaycast.v1.NodeSession', 'relaycast.v1.RelayLink', 'relaycast.v1.ShardData'];
 
@@ -32,7 +38,13 @@ export async function runCoordinator(config: CoordinatorConfig): Promise<void> {
     restartGraceMs: config.restartGraceMs,
     eventsRetainedMax: config.eventsRetainedMax,
   };
-  const ops = createServer(COORDINATOR_SERVICES);
+  const metrics = metricsFor(config.metricsListen);
+  // Metrics first: they also count the calls the rate limit refuses.
+  const rateLimits = { ratePerS: config.apiRatePerS, burst: config.apiBurst, clientsMax: config.apiRateClientsMax };
+  // TLS (client certificates required) unless --plaintext; API tokens after the rate limit, so guessing is limited too.
+  const tls = loadTls(config);
+  const tokens = apiAuthInterceptors(config.tokensFile, log);
+  const ops = createServer(COORDINATOR_SERVICES, { interceptors: [...metricsInterceptors(metrics), ...apiRateLimitInterceptors(rateLimits, log), ...tokens], credentials: serverCredentials(tls) });
   let coordinator: Coordinator | undefined;
   let handlers: { admin: AdminHandlers; broadcasts: BroadcastsHandlers; membership: MembershipHandlers; session: NodeSessionHandlers; link: RelayLinkHandlers; shardData: ShardDataHandlers } | undefined;
   const why = 'coordinator is loading its state; retry shortly';
@@ -46,7 +58,7 @@ export async function runCoordinator(config: CoordinatorConfig): Promise<void> {
 
   const port = await ops.listen(config.listen);
   const address = boundAddress(config.listen, port);
-  log.info({ address, dataDir: config.dataDir }, 'listening; loading state (health NOT_SERVING until loaded)');
+  log.info({ address, dataDir: config.dataDir, transport: tls === undefined ? 'plaintext' : 'mtls', apiTokens: tokens.length > 0 }, 'listening; loading state (health NOT_SERVING until loaded)');
   const store = await LevelStore.open(config.dataDir);
   coordinator = await Coordinator.open(store, systemClock, {
     registry: registryConfig,
@@ -63,20 +75,23 @@ export async function runCoordinator(config: CoordinatorConfig): Promise<void> {
   handlers = {
     admin: adminHandlers(coordinator),
     broadcasts: broadcastHandlers(coordinator, store, { shardSizeDefault: config.shardSizeDefault, clusterIdDefault: 'default' }),
-    shardData: shardDataHandlers(coordinator, store),
-    membership: membershipHandlers(coordinator, registryConfig),
+    shardData: guardShardData(shardDataHandlers(coordinator, store)),
+    membership: guardMembership(membershipHandlers(coordinator, registryConfig)),
     session: nodeSessionHandlers(coordinator, registryConfig),
     link: relayLinkHandlers(coordinator, registryConfig),
   };
+  if (metrics !== undefined) registerCoordinatorMetrics(metrics, coordinator);
+  const metricsAddress = metrics === undefined ? '' : await metrics.listen(config.metricsListen, log);
   coordinator.start();
   ops.setServing('SERVING');
   log.info({ address }, 'coordinator serving');
   // One machine-readable line on stdout for scripts and tests: where we listen.
-  process.stdout.write(JSON.stringify({ ready: 'coordinator', address }) + '\n');
+  process.stdout.write(JSON.stringify({ ready: 'coordinator', address, metricsAddress }) + '\n');
 
   onShutdownSignal(log, async () => {
     ops.setServing('NOT_SERVING');
     await ops.stop(config.shutdownGraceMs);
+    await metrics?.close();
     await coordinator!.close();
     await store.close();
   });

@@ -3,13 +3,22 @@ import * as grpc from '@grpc/grpc-js';
 import { statusError, toStatus } from '../shared/grpc-status';
 import type { MembershipHandlers } from '../shared/generated/relaycast/v1/Membership';
 import type { Member } from '../shared/generated/relaycast/v1/Member';
-import { checkId, checkInstanceId, memberKey } from '../shared/validate';
+import { checkId, checkInstanceId, LIST_RESPONSE_BYTES_MAX, memberKey } from '../shared/validate';
 import type { Coordinator } from './coordinator';
 import { memberMessage, registerInput, registerResponse, watchEventMessage } from './convert';
 import type { MemberState, RegistryConfig } from './core/registry';
 
 export const LIST_PAGE_SIZE_DEFAULT = 500;
 export const LIST_PAGE_SIZE_MAX = 5000;
+/** What a listed member costs in a response beyond its strings, generously. */
+const MEMBER_MESSAGE_OVERHEAD_BYTES = 128;
+
+/** Upper bound of a member's encoded size: strings at 3 bytes per UTF-16 unit (labels can make it ~10 KB). */
+function memberBytes(member: Member): number {
+  let chars = (member.nodeKey?.length ?? 0) * 2 + (member.address?.length ?? 0) + (member.relayId?.length ?? 0);
+  for (const label of member.labels ?? []) chars += (label.key?.length ?? 0) + (label.value?.length ?? 0);
+  return chars * 3 + MEMBER_MESSAGE_OVERHEAD_BYTES;
+}
 
 const STATE_FILTER: Record<string, MemberState | undefined> = {
   NODE_STATE_ALIVE: 'ALIVE',
@@ -55,15 +64,18 @@ export function membershipHandlers(coordinator: Coordinator, config: RegistryCon
       coordinator.settled().then(() => {
         const nodes: Member[] = [];
         let nextPageToken = '';
+        let bytes = 0;
         for (const record of registry.list(clusterId)) {
           if (pageToken !== '' && record.key <= pageToken) continue;
           if (stateFilter !== undefined && record.state !== stateFilter) continue;
           if (kindFilter !== undefined && record.kind !== kindFilter) continue;
-          if (nodes.length === limit) {
+          const member = memberMessage(record, { ageMs: registry.ageMs(record.key), relayId: registry.relayOf(record.key) });
+          bytes += memberBytes(member);
+          if (nodes.length === limit || (nodes.length > 0 && bytes > LIST_RESPONSE_BYTES_MAX)) {
             nextPageToken = nodes[nodes.length - 1]!.nodeKey!;
             break;
           }
-          nodes.push(memberMessage(record, { ageMs: registry.ageMs(record.key), relayId: registry.relayOf(record.key) }));
+          nodes.push(member);
         }
         callback(null, { nodes, revision: registry.currentRevision, nextPageToken });
       }, (err: Error) => callback(err));

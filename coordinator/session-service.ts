@@ -17,6 +17,35 @@ import { fail } from '../shared/errors';
 import type { Coordinator, RouteSink } from './coordinator';
 import { registerInput, registerResponse } from './convert';
 import { relayRoute, type Outbound, type RegistryConfig, type RouteId } from './core/registry';
+import { peerAuth, refuseUnlessMember, refuseUnlessRelay } from '../shared/peer-identity';
+
+/**
+ * Over TLS a relay speaks only for leaves of its own cluster, and a leaf's
+ * attach must name the key the relay routes it under; the relay itself has
+ * checked the leaf's certificate against that attach (relay/relay.ts).
+ * `relayCluster` is undefined on a plaintext link: nothing to check.
+ */
+function refuseLeaf(relayCluster: string | undefined, nodeKey: string, message?: NodeMessage__Output | null): string | undefined {
+  if (relayCluster === undefined) return undefined;
+  if (!nodeKey.startsWith(`${relayCluster}/`)) return `relay of cluster ${relayCluster} may not speak for ${nodeKey}`;
+  const register = message?.attach?.register;
+  if (register && memberKey(register.clusterId, register.nodeId) !== nodeKey) return `attach for ${memberKey(register.clusterId, register.nodeId)} relayed as ${nodeKey}`;
+  return undefined;
+}
+
+/**
+ * Unsolicited deliveries to a relay's leaves (orders, revokes, lease losses)
+ * go in acks of at most this many bytes: an order carries its template (up
+ * to 64 KiB), and gRPC refuses a message over 16 MiB, which would drop the
+ * link and, with the orders re-sent, drop it again forever.
+ */
+const LINK_ACK_BYTES_MAX = 4 * 1024 * 1024;
+/** Everything in a delivery but an order's template, generously. */
+const DELIVERY_OVERHEAD_BYTES = 1024;
+
+function deliveryBytes(delivery: LeafDelivery): number {
+  return (delivery.message?.order?.template?.length ?? 0) * 3 + (delivery.closeMessage?.length ?? 0) * 3 + DELIVERY_OVERHEAD_BYTES;
+}
 
 /** What one non-liveness member message asks the session to answer. */
 type Reply = { message?: SessionMessage; close?: { code: number; message: string } };
@@ -51,6 +80,7 @@ export function nodeSessionHandlers(coordinator: Coordinator, config: RegistryCo
   const { registry } = coordinator;
   return {
     Session(call) {
+      const auth = peerAuth(call);
       const route = coordinator.newDirectRoute();
       let key: string | undefined;
       let instanceId = '';
@@ -82,6 +112,12 @@ export function nodeSessionHandlers(coordinator: Coordinator, config: RegistryCo
       call.on('data', (message: NodeMessage__Output) => {
         if (ended) return;
         if (key === undefined) {
+          const register = message.attach?.register;
+          const refused = register ? refuseUnlessMember(auth, 'node', register.clusterId, register.nodeId) : undefined;
+          if (refused !== undefined) {
+            coordinator.log.warn({ peer: call.getPeer(), reason: refused }, 'node session refused');
+            return end({ close: { code: grpc.status.PERMISSION_DENIED, message: refused } });
+          }
           const handled = handleControl(coordinator, config, route, message);
           key = handled.key;
           instanceId = message.attach?.register?.instanceId ?? '';
@@ -111,7 +147,7 @@ export function nodeSessionHandlers(coordinator: Coordinator, config: RegistryCo
 /** Shard progress carried by a liveness packet whose lease was renewed. */
 function applyProgress(coordinator: Coordinator, nodeKey: string, progress: readonly ShardProgress__Output[]): void {
   for (const p of progress) {
-    coordinator.scheduler.progress(nodeKey, {
+    coordinator.applyProgress(nodeKey, {
       broadcastId: p.broadcastId,
       shardId: p.shardId,
       epoch: p.epoch,
@@ -133,6 +169,9 @@ export function relayLinkHandlers(coordinator: Coordinator, config: RegistryConf
   const { registry } = coordinator;
   return {
     Link(call) {
+      const auth = peerAuth(call);
+      /** The cluster the relay's certificate names; undefined on a plaintext link. */
+      let relayCluster: string | undefined;
       let relayKey: string | undefined;
       let relayEpoch = 0;
       let route: RouteId | undefined;
@@ -158,7 +197,19 @@ export function relayLinkHandlers(coordinator: Coordinator, config: RegistryConf
         setImmediate(() => {
           flushScheduled = false;
           if (ended || unsolicited.length === 0) return;
-          call.write({ batchAck: { batchId: 0, rejected: [], deliveries: unsolicited } });
+          let deliveries: LeafDelivery[] = [];
+          let bytes = 0;
+          for (const delivery of unsolicited) {
+            const size = deliveryBytes(delivery);
+            if (deliveries.length > 0 && bytes + size > LINK_ACK_BYTES_MAX) {
+              call.write({ batchAck: { batchId: 0, rejected: [], deliveries } });
+              deliveries = [];
+              bytes = 0;
+            }
+            deliveries.push(delivery);
+            bytes += size;
+          }
+          call.write({ batchAck: { batchId: 0, rejected: [], deliveries } });
           unsolicited = [];
         });
       };
@@ -186,6 +237,12 @@ export function relayLinkHandlers(coordinator: Coordinator, config: RegistryConf
           for (const check of [checkId('cluster_id', clusterId), checkId('relay_id', relayId), checkInstanceId('instance_id', instanceId)]) {
             if (!check.ok) return abort(codeNumber(check.error.code), check.error.message);
           }
+          const refused = refuseUnlessRelay(auth) ?? refuseUnlessMember(auth, 'relay', clusterId, relayId);
+          if (refused !== undefined) {
+            coordinator.log.warn({ peer: call.getPeer(), reason: refused }, 'relay link refused');
+            return abort(grpc.status.PERMISSION_DENIED, refused);
+          }
+          if (auth.secure) relayCluster = clusterId;
           route = relayRoute(memberKey(clusterId, relayId));
           const result = registry.attach('RELAY', { clusterId, memberId: relayId, instanceId, address, labels: [], capacityWeight: 0 }, 0, route);
           if (!result.ok) return abort(codeNumber(result.error.code), result.error.message);
@@ -204,8 +261,14 @@ export function relayLinkHandlers(coordinator: Coordinator, config: RegistryConf
         if (!self.ok) return abort(codeNumber(self.error.code), `relay ${relayKey}: ${self.error.message}`);
         coordinator.stats.relayBatches += 1;
         coordinator.stats.livenessPackets += batch.liveness.length;
+        coordinator.stats.relayedLivenessPackets += batch.liveness.length;
         const rejected: LeafRejection[] = [];
         for (const entry of batch.liveness) {
+          const refused = refuseLeaf(relayCluster, entry.nodeKey);
+          if (refused !== undefined) {
+            rejected.push({ nodeKey: entry.nodeKey, code: grpc.status.PERMISSION_DENIED, message: refused });
+            continue;
+          }
           const result = registry.heartbeat(entry.nodeKey, entry.leaseEpoch, entry.ageMs, linkRoute);
           if (result.ok) applyProgress(coordinator, entry.nodeKey, entry.progress);
           else rejected.push({ nodeKey: entry.nodeKey, code: codeNumber(result.error.code), message: result.error.message });
@@ -214,6 +277,11 @@ export function relayLinkHandlers(coordinator: Coordinator, config: RegistryConf
         for (const leaf of batch.messages) {
           const message = leaf.message;
           if (message === null) continue;
+          const refused = refuseLeaf(relayCluster, leaf.nodeKey, message);
+          if (refused !== undefined) {
+            replies.push({ key: leaf.nodeKey, reply: () => ({ close: { code: grpc.status.PERMISSION_DENIED, message: refused } }) });
+            continue;
+          }
           if (message.msg === 'leave' && message.leave) {
             const record = registry.get(leaf.nodeKey);
             const result = record === undefined ? fail('NOT_FOUND', `${leaf.nodeKey} is not registered`) : registry.leave(leaf.nodeKey, record.instanceId, message.leave.leaseEpoch);

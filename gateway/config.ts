@@ -1,7 +1,8 @@
 import { ConfigError, LOG_LEVEL_OPTION, type Schema } from '../shared/config';
+import { transportOptions, type TransportConfig } from '../shared/tls';
 import { checkOutageWindows, checkSuffixes, LATENCY_MS_MAX, SENDERS_MAX_DEFAULT, type LedgerConfig, type OutageWindow } from './core/ledger';
 
-export interface GatewaySimConfig {
+export interface GatewaySimConfig extends TransportConfig {
   listen: string;
   httpListen: string;
   latencyMs: number;
@@ -32,6 +33,7 @@ export const GATEWAY_SIM_SCHEMA: Schema = [
   { name: 'expiredLeaseCalls', kind: 'string', default: 'record', choices: ['record', 'refuse'], doc: 'A Deliver call that arrives after the lease expiry its relaycast-lease-expires-unix-ms metadata names (plus --expired-lease-grace-ms): only record it (for ListSenders), or also refuse it (FAILED_PRECONDITION, HTTP 409), like a gateway that fences on the lease.' },
   { name: 'expiredLeaseGraceMs', kind: 'int', default: 0, min: 0, max: 60_000, doc: 'How late after its lease expiry a call is still accepted with --expired-lease-calls refuse. Up to the coordinator\'s down-after − lease-ttl, every call that could meet the range\'s next owner is still refused.' },
   { name: 'shutdownGraceMs', kind: 'int', default: 1000, min: 0, max: 60_000, doc: 'How long shutdown waits for calls to finish.' },
+  ...transportOptions('gateway-sim'),
   LOG_LEVEL_OPTION,
 ];
 

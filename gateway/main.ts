@@ -3,8 +3,10 @@ import { createLogger } from '../shared/log';
 import { onShutdownSignal } from '../shared/process';
 import type { GatewaySimConfig } from './config';
 import { startGatewaySim } from './sim-server';
+import { checkTransport } from '../shared/tls';
 
 export async function runGatewaySim(config: GatewaySimConfig): Promise<void> {
+  checkTransport(config, 'gateway-sim');
   const log = createLogger('gateway-sim', config.logLevel);
   const sim = await startGatewaySim(config, { log });
   log.info({

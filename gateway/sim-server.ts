@@ -18,6 +18,7 @@ import { parseSender } from './core/senders';
 import { Delays } from './delays';
 import { gatewayV1 } from './proto';
 import { startWebhook, type Webhook } from './webhook';
+import { loadTls, serverCredentials } from '../shared/tls';
 
 export const GATEWAY_SERVICE = 'relaycast.gateway.v1.Gateway';
 export const GATEWAY_SIMULATOR_SERVICE = 'relaycast.gateway.v1.GatewaySimulator';
@@ -126,7 +127,9 @@ export async function startGatewaySim(config: GatewaySimConfig, deps: GatewaySim
   const log = deps.log ?? createLogger('gateway-sim', config.logLevel);
   const ledger = new GatewayLedger(ledgerConfigOf(config), deps.clock ?? systemClock, deps.random ?? mulberry32(config.seed));
   const delays = new Delays();
-  const ops = createServer([GATEWAY_SERVICE, GATEWAY_SIMULATOR_SERVICE]);
+  // TLS when certificate files are given (the command refuses neither-TLS-nor-plaintext; see main.ts).
+  const tls = config.plaintext || config.tlsCertFile === '' ? undefined : loadTls(config);
+  const ops = createServer([GATEWAY_SERVICE, GATEWAY_SIMULATOR_SERVICE], { credentials: serverCredentials(tls) });
   const v1 = gatewayV1();
   ops.server.addService(v1.Gateway.service, gatewayHandlers(ledger, delays));
   ops.server.addService(v1.GatewaySimulator.service, simulatorHandlers(ledger, log));
@@ -135,7 +138,7 @@ export async function startGatewaySim(config: GatewaySimConfig, deps: GatewaySim
   let webhook: Webhook | undefined;
   try {
     address = boundAddress(config.listen, await ops.listen(config.listen));
-    if (config.httpListen !== '') webhook = await startWebhook(config.httpListen, ledger, delays, log);
+    if (config.httpListen !== '') webhook = await startWebhook(config.httpListen, ledger, delays, log, tls);
   } catch (err) {
     await ops.stop(0);
     throw err;

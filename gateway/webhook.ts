@@ -15,12 +15,14 @@
  * 507 ledger full.
  */
 import * as http from 'node:http';
+import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { ErrorCode } from '../shared/errors';
 import type { Logger } from '../shared/log';
 import type { Delays } from './delays';
 import type { GatewayLedger, LedgerItem } from './core/ledger';
 import { parseSender, type SenderIdentity } from './core/senders';
+import type { TlsMaterial } from '../shared/tls';
 
 export const WEBHOOK_BODY_BYTES_MAX = 16 * 1024 * 1024;
 
@@ -78,7 +80,8 @@ function parsePresenceBody(body: unknown): string[] {
 
 type Route = 'deliver' | 'presence';
 
-export function startWebhook(listen: string, ledger: GatewayLedger, delays: Delays, log: Logger): Promise<Webhook> {
+/** With `tls`, HTTPS (and client certificates required when it has a CA); otherwise HTTP. */
+export function startWebhook(listen: string, ledger: GatewayLedger, delays: Delays, log: Logger, tls?: TlsMaterial): Promise<Webhook> {
   const answer = (route: Route, headers: http.IncomingHttpHeaders, rawBody: Buffer, res: http.ServerResponse): void => {
     let sender: SenderIdentity | undefined;
     if (route === 'deliver') {
@@ -113,7 +116,9 @@ export function startWebhook(listen: string, ledger: GatewayLedger, delays: Dela
     }, () => sendError(res, 503, 'gateway simulator is shutting down'));
   };
 
-  const server = http.createServer((req, res) => {
+  const requireClientCert = tls !== undefined && tls.ca.length > 0;
+  const serverOptions: https.ServerOptions = tls === undefined ? {} : { cert: tls.cert, key: tls.key, ...(requireClientCert ? { ca: tls.ca, requestCert: true, rejectUnauthorized: true } : {}) };
+  const handler: http.RequestListener = (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const route: Route | undefined = path === '/deliver' ? 'deliver' : path === '/presence' ? 'presence' : undefined;
     if (route === undefined) {
@@ -147,7 +152,8 @@ export function startWebhook(listen: string, ledger: GatewayLedger, delays: Dela
       if (!refused) answer(route, req.headers, Buffer.concat(chunks, bytes), res);
     });
     req.on('error', (err) => log.debug({ err }, 'webhook request failed'));
-  });
+  };
+  const server: http.Server = tls === undefined ? http.createServer(handler) : https.createServer(serverOptions, handler);
 
   const match = /^(.*):(\d+)$/.exec(listen);
   if (match === null) return Promise.reject(new Error(`cannot listen on ${listen}: expected HOST:PORT`));

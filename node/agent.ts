@@ -39,6 +39,8 @@ export class NodeAgent extends EventEmitter<AgentEvents> {
     private readonly clock: Clock,
     random: () => number,
     private readonly log: Logger,
+    /** How sessions to relays and the coordinator are secured (insecure: --plaintext). */
+    private readonly credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
   ) {
     super();
     this.core = new AgentCore(config, clock, random);
@@ -122,7 +124,7 @@ export class NodeAgent extends EventEmitter<AgentEvents> {
     let client = this.clients.get(endpoint);
     if (client === undefined) {
       const v1 = relaycastV1();
-      client = new v1.NodeSession(endpoint, grpc.credentials.createInsecure(), {
+      client = new v1.NodeSession(endpoint, this.credentials, {
         'grpc.keepalive_time_ms': 10_000,
         'grpc.keepalive_timeout_ms': 5_000,
         // Fail fast and let the agent pick the next endpoint.

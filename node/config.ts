@@ -1,7 +1,8 @@
-import { ConfigError, LOG_LEVEL_OPTION, type Schema } from '../shared/config';
+import { ConfigError, LOG_LEVEL_OPTION, METRICS_LISTEN_OPTION, type Schema } from '../shared/config';
 import { parseGatewayTarget } from './gateway-client';
+import { checkTransport, transportOptions, type TransportConfig } from '../shared/tls';
 
-export interface NodeConfig {
+export interface NodeConfig extends TransportConfig {
   coordinator: string;
   relays: string[];
   cluster: string;
@@ -22,6 +23,8 @@ export interface NodeConfig {
   deliveryAttemptsMax: number;
   gatewayRetryMinMs: number;
   gatewayRetryMaxMs: number;
+  metricsListen: string;
+  gatewayTlsCaFile: string;
   logLevel: string;
 }
 
@@ -46,6 +49,9 @@ export const NODE_SCHEMA: Schema = [
   { name: 'deliveryAttemptsMax', kind: 'int', default: 5, min: 1, max: 1000, doc: 'Attempts (RETRY answers) before an item is dead-lettered.' },
   { name: 'gatewayRetryMinMs', kind: 'int', default: 100, min: 1, max: 600_000, doc: 'First wait before resending from the outbox (jittered, doubling while the gateway fails).' },
   { name: 'gatewayRetryMaxMs', kind: 'int', default: 2000, min: 1, max: 600_000, doc: 'Longest wait between outbox resends.' },
+  METRICS_LISTEN_OPTION,
+  ...transportOptions('node'),
+  { name: 'gatewayTlsCaFile', kind: 'path', default: '', doc: 'PEM CA bundle the gateway\'s certificate (gRPC with TLS, or an https:// webhook) is verified against; default: the system\'s trusted roots plus --tls-ca-file.' },
   LOG_LEVEL_OPTION,
 ];
 
@@ -69,5 +75,9 @@ export function checkNodeConfig(config: NodeConfig): NodeConfig {
     throw new ConfigError(`--gateway: ${(err as Error).message}`);
   }
   if (config.gatewayRetryMinMs > config.gatewayRetryMaxMs) throw new ConfigError('--gateway-retry-min-ms must not exceed --gateway-retry-max-ms');
+  checkTransport(config, 'node');
+  if (!config.plaintext && parseGatewayTarget(config.gateway).kind === 'http' && /^http:/i.test(config.gateway.trim())) {
+    throw new ConfigError(`--gateway ${config.gateway} is plain HTTP, but this node runs with TLS: use an https:// URL, or --plaintext`);
+  }
   return config;
 }

@@ -16,6 +16,7 @@
  * self-fencing can be checked from the outside, and refuses calls that
  * arrive after their lease expired.
  */
+import * as https from 'node:https';
 import * as grpc from '@grpc/grpc-js';
 import { loadProtos } from '../shared/proto';
 import type { ProtoGrpcType as GatewayProto } from '../shared/generated/gateway';
@@ -63,6 +64,20 @@ export interface GatewayClientOptions {
    * can outlast it.
    */
   sender?: () => GatewaySender;
+  /**
+   * TLS towards the gateway. gRPC targets use TLS exactly when this is
+   * given; https:// webhooks always do, verified against `ca` when given
+   * (the system's roots otherwise). `cert`/`key` are presented when the
+   * gateway asks for a client certificate.
+   */
+  tls?: GatewayTls;
+}
+
+export interface GatewayTls {
+  /** PEM roots the gateway's certificate must chain to. */
+  ca: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
 }
 
 /** The gateway cannot be reached or refused the call as a whole; nothing in it can be assumed done. */
@@ -138,7 +153,7 @@ export function createGatewayClient(target: string, options: GatewayClientOption
   if (!(Number.isFinite(options.timeoutMs) && options.timeoutMs > 0)) throw new Error(`gateway timeoutMs must be positive, got ${options.timeoutMs}`);
   const parsed = parseGatewayTarget(target);
   const sender = options.sender ?? (() => undefined);
-  return parsed.kind === 'grpc' ? new GrpcGatewayClient(parsed.address, options.timeoutMs, sender) : new WebhookGatewayClient(parsed.url, options.timeoutMs, sender);
+  return parsed.kind === 'grpc' ? new GrpcGatewayClient(parsed.address, options.timeoutMs, sender, options.tls) : new WebhookGatewayClient(parsed.url, options.timeoutMs, sender, options.tls);
 }
 
 // ------------------------------------------------------------- validation
@@ -181,9 +196,11 @@ class GrpcGatewayClient implements GatewayClient {
     private readonly address: string,
     private readonly timeoutMs: number,
     private readonly sender: () => GatewaySender | undefined,
+    tls?: GatewayTls,
   ) {
     const v1 = (loadProtos().proto as unknown as GatewayProto).relaycast.gateway.v1;
-    this.client = new v1.Gateway(address, grpc.credentials.createInsecure(), {
+    const credentials = tls === undefined ? grpc.credentials.createInsecure() : grpc.credentials.createSsl(tls.ca, tls.key ?? null, tls.cert ?? null);
+    this.client = new v1.Gateway(address, credentials, {
       'grpc.max_receive_message_length': MESSAGE_BYTES_MAX,
       'grpc.max_send_message_length': MESSAGE_BYTES_MAX,
     });
@@ -245,12 +262,17 @@ class GrpcGatewayClient implements GatewayClient {
 
 class WebhookGatewayClient implements GatewayClient {
   private closed = false;
+  /** For https:// with our own roots or client certificate; fetch (system roots) otherwise. */
+  private readonly agent: https.Agent | undefined;
 
   constructor(
     private readonly baseUrl: string,
     private readonly timeoutMs: number,
     private readonly sender: () => GatewaySender | undefined,
-  ) {}
+    tls?: GatewayTls,
+  ) {
+    if (tls !== undefined && /^https:/i.test(baseUrl)) this.agent = new https.Agent({ keepAlive: true, ca: tls.ca, cert: tls.cert, key: tls.key });
+  }
 
   async deliver(items: DeliveryItem[]): Promise<DeliveryResult[]> {
     this.checkOpen();
@@ -270,8 +292,9 @@ class WebhookGatewayClient implements GatewayClient {
   }
 
   close(): void {
-    // fetch pools connections globally; nothing of ours to release.
+    // fetch pools connections globally; only our own agent is ours to release.
     this.closed = true;
+    this.agent?.destroy();
   }
 
   private checkOpen(): void {
@@ -294,14 +317,14 @@ class WebhookGatewayClient implements GatewayClient {
     }
     try {
       // One signal bounds the whole exchange, reading the body included.
-      const response = await fetch(url, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify(payload),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      status = response.status;
-      text = await response.text();
+      const signal = AbortSignal.timeout(this.timeoutMs);
+      if (this.agent !== undefined) {
+        ({ status, text } = await httpsPost(this.agent, url, headers, JSON.stringify(payload), signal));
+      } else {
+        const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify(payload), signal });
+        status = response.status;
+        text = await response.text();
+      }
     } catch (err) {
       const why = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')
         ? `no answer within ${this.timeoutMs} ms`
@@ -323,6 +346,20 @@ class WebhookGatewayClient implements GatewayClient {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw malformed(url, 'body is not a JSON object');
     return body;
   }
+}
+
+/** POST over node:https (fetch cannot take our own roots or client certificate without undici). */
+function httpsPost(agent: https.Agent, url: string, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const request = https.request(url, { method: 'POST', agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, signal }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      response.on('error', reject);
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
 }
 
 function describeFetchError(err: unknown): string {

@@ -10,12 +10,22 @@ import { NodeAgent } from './agent';
 import { Worker } from './worker';
 import { createGatewayClient } from './gateway-client';
 import { parseLabels, type NodeConfig } from './config';
+import { metricsFor, metricsInterceptors } from '../shared/metrics';
+import { registerNodeMetrics } from './metrics';
+import { channelCredentials, loadTls, readCaFile, serverCredentials, systemRootsWith } from '../shared/tls';
 
 export async function runNode(config: NodeConfig): Promise<void> {
   const instanceId = randomUUID();
   const nodeKey = `${config.cluster}/${config.id}`;
   const log = createLogger('node', config.logLevel, { nodeKey });
-  const ops = createServer([]);
+  const metrics = metricsFor(config.metricsListen);
+  // TLS with this node's certificate everywhere unless --plaintext: its own port, sessions and
+  // audience pages (one credentials object), and the gateway (system roots + the cluster CA by default).
+  const tls = loadTls(config, { role: 'node', clusterId: config.cluster, id: config.id });
+  const credentials = channelCredentials(tls);
+  const gatewayCa = config.gatewayTlsCaFile !== '' ? readCaFile('--gateway-tls-ca-file', config.gatewayTlsCaFile) : systemRootsWith(tls?.ca);
+  const gatewayTls = tls !== undefined || /^https:/i.test(config.gateway.trim()) ? { ca: gatewayCa, cert: tls?.cert, key: tls?.key } : undefined;
+  const ops = createServer([], { interceptors: metricsInterceptors(metrics), credentials: serverCredentials(tls) });
   const port = await ops.listen(config.listen);
   const address = boundAddress(config.listen, port);
   const endpoints = [...config.relays, ...(config.coordinator === '' ? [] : [config.coordinator])];
@@ -25,12 +35,13 @@ export async function runNode(config: NodeConfig): Promise<void> {
     systemClock,
     Math.random,
     log,
+    credentials,
   );
   const storeDir = path.join(config.dataDir, `${config.cluster}-${config.id}`);
   const store = await LevelStore.open(storeDir).catch((err: Error) => {
     throw new Error(`cannot open the outbox store in ${storeDir} (${err.message}; is another node with id ${config.id} running with this --data-dir?)`, { cause: err });
   });
-  const gateway = createGatewayClient(config.gateway, { timeoutMs: config.gatewayTimeoutMs, sender: () => agent.sender() });
+  const gateway = createGatewayClient(config.gateway, { timeoutMs: config.gatewayTimeoutMs, sender: () => agent.sender(), tls: gatewayTls });
   const worker = new Worker({
     nodeKey,
     deliverBatchSize: config.deliverBatchSize,
@@ -40,6 +51,7 @@ export async function runNode(config: NodeConfig): Promise<void> {
     gatewayRetryMinMs: config.gatewayRetryMinMs,
     gatewayRetryMaxMs: config.gatewayRetryMaxMs,
     callTimeoutMs: config.gatewayTimeoutMs,
+    credentials,
   }, gateway, store, systemClock, Math.random, () => agent.serving, log);
   // A new process has a new lease: whatever an earlier one left in the outbox was handed on.
   await worker.clearStaleOutbox();
@@ -55,9 +67,11 @@ export async function runNode(config: NodeConfig): Promise<void> {
     if (event.kind === 'lease-lost') worker.stopAll('lease lost');
     ops.setServing(agent.serving ? 'SERVING' : 'NOT_SERVING');
   });
+  if (metrics !== undefined) registerNodeMetrics(metrics, worker, agent);
+  const metricsAddress = metrics === undefined ? '' : await metrics.listen(config.metricsListen, log);
   agent.start();
-  log.info({ address, endpoints, instanceId }, 'node started');
-  process.stdout.write(JSON.stringify({ ready: 'node', nodeKey, address }) + '\n');
+  log.info({ address, endpoints, instanceId, transport: tls === undefined ? 'plaintext' : 'mtls' }, 'node started');
+  process.stdout.write(JSON.stringify({ ready: 'node', nodeKey, address, metricsAddress }) + '\n');
 
   const shutdown = async () => {
     ops.setServing('NOT_SERVING');
@@ -68,6 +82,7 @@ export async function runNode(config: NodeConfig): Promise<void> {
     worker.close();
     gateway.close();
     await ops.stop(500);
+    await metrics?.close();
     await store.close();
   };
   onShutdownSignal(log, shutdown);

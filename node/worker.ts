@@ -18,6 +18,8 @@ import type { Logger } from '../shared/log';
 import type { KvStore } from '../shared/store/store';
 import { prefixEnd } from '../shared/store/store';
 import { backoffDelayMs } from '../shared/backoff';
+import { DEAD_LETTER_REASON_LENGTH_MAX, truncate } from '../shared/validate';
+import { GRPC_MESSAGE_BYTES_MAX } from '../shared/grpc-server';
 import { relaycastV1 } from '../shared/proto';
 import { compileTemplate, type CompiledTemplate } from '../shared/core/template';
 import type { ShardDataClient } from '../shared/generated/relaycast/v1/ShardData';
@@ -39,6 +41,8 @@ export interface WorkerOptions {
   gatewayRetryMinMs: number;
   gatewayRetryMaxMs: number;
   callTimeoutMs: number;
+  /** How audience page reads (ShardData) are secured (insecure when absent: --plaintext). */
+  credentials?: grpc.ChannelCredentials;
 }
 
 interface OutboxEntry {
@@ -51,13 +55,56 @@ interface OutboxEntry {
 
 /** Reports kept for the coordinator after a shard ends (it may miss one packet). */
 const FINAL_REPORTS = 5;
+/**
+ * ...and for at least this long. A relay forwards only each leaf's newest
+ * packet per flush, and a node that finishes many shards at once sends a
+ * packet per shard: counting packets alone, a shard's final report could be
+ * used up before any packet with it was forwarded; the coordinator, never
+ * told, would re-send the order and the shard would run again, forever.
+ */
+const FINAL_REPORT_MS = 2000;
 
 const refOf = (broadcastId: string, shardId: number) => `${broadcastId}#${shardId}`;
+
+/**
+ * Items per Deliver call are also bounded in bytes: texts are up to
+ * RENDERED_TEXT_LENGTH_MAX each, and a call over gRPC's 16 MiB (or the
+ * webhook's body limit) would fail every time, holding the items forever.
+ */
+const DELIVER_CALL_BYTES_MAX = 4 * 1024 * 1024;
+/** Sequence, broadcast id and framing of an item, generously. */
+const ITEM_OVERHEAD_BYTES = 128;
+
+/** An upper bound of an item's encoded size (3 bytes of UTF-8 per UTF-16 unit). */
+function itemBytes(item: DeliveryItem): number {
+  return (item.text.length + item.recipientId.length + item.idempotencyKey.length) * 3 + ITEM_OVERHEAD_BYTES;
+}
+
+/** Consecutive groups of at most `bytesMax` (a larger single item goes alone). */
+function splitByBytes(items: DeliveryItem[], bytesMax: number): DeliveryItem[][] {
+  const groups: DeliveryItem[][] = [];
+  let group: DeliveryItem[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const size = itemBytes(item);
+    if (group.length > 0 && bytes + size > bytesMax) {
+      groups.push(group);
+      group = [];
+      bytes = 0;
+    }
+    group.push(item);
+    bytes += size;
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
+}
 
 class ShardRun {
   readonly tracker: ShardTracker;
   stopped = false;
   reportsLeft = FINAL_REPORTS;
+  /** When the first report with done=true went out. */
+  doneReportedAtMs = Number.NaN;
   inFlight = 0;
   constructor(
     readonly order: ShardOrder__Output,
@@ -77,12 +124,18 @@ export class Worker {
   /** Highest epoch seen per shard: older orders are stale. */
   private readonly epochs = new Map<string, number>();
   /** Shards this node stopped (revoked, drained, lost): reported a few times with stopped=true. */
-  private readonly stoppedReports = new Map<string, { progress: ShardProgress; left: number }>();
+  private readonly stoppedReports = new Map<string, { progress: ShardProgress; left: number; sinceMs: number }>();
   private readonly dataClients = new Map<string, ShardDataClient>();
   /** One rate limiter per broadcast (bounded by the broadcasts this node works on). */
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly outbox = new Map<string, OutboxEntry>();
   private gatewayHealthy = true;
+  /**
+   * Items by what this node recorded for them, for metrics: final outcomes
+   * (delivered, skipped as unreachable, dead-lettered), RETRY answers, and
+   * items of gateway calls that failed as a whole (kept in the outbox).
+   */
+  readonly deliveries = { delivered: 0, skipped: 0, deadLettered: 0, retry: 0, gatewayUnavailable: 0 };
   /** Called when a shard finishes or stops, so progress can be reported at once. */
   onReport: () => void = () => undefined;
   private healthWaiters: Array<() => void> = [];
@@ -104,6 +157,10 @@ export class Worker {
 
   get outboxSize(): number {
     return this.outbox.size;
+  }
+
+  get gatewayIsHealthy(): boolean {
+    return this.gatewayHealthy;
   }
 
   /** Outbox entries of earlier runs of this process identity are stale: their shards were handed on. */
@@ -157,7 +214,7 @@ export class Worker {
     // Confirm even when the order never arrived, so the coordinator can move on.
     this.epochs.set(ref, Math.max(this.epochs.get(ref) ?? 0, revoke.epoch));
     if (run === undefined || run.order.epoch !== revoke.epoch) {
-      this.stoppedReports.set(ref, { progress: { broadcastId: revoke.broadcastId, shardId: revoke.shardId, epoch: revoke.epoch, watermark: 0, delivered: 0, skippedUnreachable: 0, deadLettered: 0, done: false, stopped: true }, left: FINAL_REPORTS });
+      this.stoppedReports.set(ref, { progress: { broadcastId: revoke.broadcastId, shardId: revoke.shardId, epoch: revoke.epoch, watermark: 0, delivered: 0, skippedUnreachable: 0, deadLettered: 0, done: false, stopped: true }, left: FINAL_REPORTS, sinceMs: this.clock.monotonicMs() });
     }
   }
 
@@ -189,14 +246,17 @@ export class Worker {
   /** Progress for the next liveness packet. */
   progress(): ShardProgress[] {
     const out: ShardProgress[] = [];
+    const nowMs = this.clock.monotonicMs();
     for (const [ref, run] of this.runs) {
       const t = run.tracker;
       out.push({ broadcastId: run.order.broadcastId, shardId: run.order.shardId, epoch: run.order.epoch, watermark: t.watermark, delivered: t.delivered, skippedUnreachable: t.skipped, deadLettered: t.dead, done: t.done, stopped: false });
-      if (t.done && --run.reportsLeft <= 0) this.runs.delete(ref);
+      if (!t.done) continue;
+      if (Number.isNaN(run.doneReportedAtMs)) run.doneReportedAtMs = nowMs;
+      if (--run.reportsLeft <= 0 && nowMs - run.doneReportedAtMs >= FINAL_REPORT_MS) this.runs.delete(ref);
     }
     for (const [ref, s] of this.stoppedReports) {
       out.push(s.progress);
-      if (--s.left <= 0) this.stoppedReports.delete(ref);
+      if (--s.left <= 0 && nowMs - s.sinceMs >= FINAL_REPORT_MS) this.stoppedReports.delete(ref);
     }
     return out;
   }
@@ -232,6 +292,7 @@ export class Worker {
     this.stoppedReports.set(run.ref, {
       progress: { broadcastId: o.broadcastId, shardId: o.shardId, epoch: o.epoch, watermark: t.watermark, delivered: t.delivered, skippedUnreachable: t.skipped, deadLettered: t.dead, done: false, stopped: true },
       left: FINAL_REPORTS,
+      sinceMs: this.clock.monotonicMs(),
     });
   }
 
@@ -296,7 +357,8 @@ export class Worker {
   private dataClient(address: string): ShardDataClient {
     let client = this.dataClients.get(address);
     if (client === undefined) {
-      client = new (relaycastV1().ShardData)(address, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
+      // The coordinator sends and accepts at most GRPC_MESSAGE_BYTES_MAX (audience pages end early to fit).
+      client = new (relaycastV1().ShardData)(address, this.options.credentials ?? grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': GRPC_MESSAGE_BYTES_MAX, 'grpc.max_send_message_length': GRPC_MESSAGE_BYTES_MAX });
       this.dataClients.set(address, client);
     }
     return client;
@@ -329,7 +391,10 @@ export class Worker {
           candidates = [];
           entries.forEach((e, i) => {
             if (reachable[i]) candidates.push(e);
-            else run.tracker.complete(e.sequence, 'skipped');
+            else {
+              run.tracker.complete(e.sequence, 'skipped');
+              this.deliveries.skipped += 1;
+            }
           });
           break;
         } catch (err) {
@@ -346,7 +411,11 @@ export class Worker {
       else deadLetters.push({ sequence: e.sequence, recipientId: r.id, reason: rendered.reason, attempts: 0 });
     }
     if (deadLetters.length > 0) await this.deadLetter(run, deadLetters);
-    if (items.length === 0) return;
+    for (const call of splitByBytes(items, DELIVER_CALL_BYTES_MAX)) await this.deliverCall(run, call);
+  }
+
+  /** One gateway Deliver call, when the run may send and its rate allows. */
+  private async deliverCall(run: ShardRun, items: DeliveryItem[]): Promise<void> {
     if (!(await this.mayDeliver(run))) return;
     const waitMs = run.bucket.reserve(items.length);
     if (waitMs > 0) await sleep(waitMs);
@@ -356,6 +425,7 @@ export class Worker {
       results = await this.gateway.deliver(items);
     } catch (err) {
       this.markUnhealthy(err);
+      this.deliveries.gatewayUnavailable += items.length;
       await this.toOutbox(run, items.map((item) => ({ item, attempts: 1, reason: (err as Error).message })));
       return;
     }
@@ -370,15 +440,18 @@ export class Worker {
       const { item, attempts } = sent[i]!;
       switch (result.outcome) {
         case 'DELIVERED':
+          this.deliveries.delivered += 1;
           run.tracker.complete(item.sequence, 'delivered');
           break;
         case 'UNREACHABLE':
+          this.deliveries.skipped += 1;
           run.tracker.complete(item.sequence, 'skipped');
           break;
         case 'PERMANENT_FAILURE':
           dead.push({ sequence: item.sequence, recipientId: item.recipientId, reason: result.reason || 'permanent failure', attempts });
           break;
         case 'RETRY':
+          this.deliveries.retry += 1;
           if (attempts >= this.options.deliveryAttemptsMax) dead.push({ sequence: item.sequence, recipientId: item.recipientId, reason: `gave up after ${attempts} attempts: ${result.reason || 'retry'}`, attempts });
           else retry.push({ item, attempts, reason: result.reason });
           break;
@@ -396,12 +469,13 @@ export class Worker {
       try {
         await new Promise<void>((resolve, reject) => {
           this.dataClient(o.dataAddress).ReportDeadLetters(
-            { broadcastId: o.broadcastId, shardId: o.shardId, epoch: o.epoch, nodeKey: this.options.nodeKey, deadLetters: items.map((d) => ({ ...d, broadcastId: o.broadcastId })) },
+            { broadcastId: o.broadcastId, shardId: o.shardId, epoch: o.epoch, nodeKey: this.options.nodeKey, deadLetters: items.map((d) => ({ ...d, reason: truncate(d.reason, DEAD_LETTER_REASON_LENGTH_MAX), broadcastId: o.broadcastId })) },
             { deadline: Date.now() + this.options.callTimeoutMs },
             (err) => (err ? reject(err) : resolve()),
           );
         });
         for (const d of items) run.tracker.complete(d.sequence, 'dead');
+        this.deliveries.deadLettered += items.length;
         return;
       } catch (err) {
         const code = (err as grpc.ServiceError).code;
@@ -458,6 +532,7 @@ export class Worker {
   private async retryOutbox(): Promise<void> {
     if (!this.canDeliver()) return;
     const batch: Array<[string, OutboxEntry, ShardRun]> = [];
+    let batchBytes = 0;
     for (const [key, entry] of this.outbox) {
       const run = this.runs.get(entry.ref);
       if (run === undefined || run.order.epoch !== entry.epoch || run.stopped) {
@@ -465,6 +540,8 @@ export class Worker {
         void this.store.del(key);
         continue;
       }
+      batchBytes += itemBytes(entry.item);
+      if (batch.length > 0 && batchBytes > DELIVER_CALL_BYTES_MAX) break;
       batch.push([key, entry, run]);
       if (batch.length >= this.options.deliverBatchSize) break;
     }
@@ -475,7 +552,13 @@ export class Worker {
         this.markHealthy();
         return;
       }
-      const results = await this.gateway.deliver(batch.map(([, e]) => e.item));
+      let results: DeliveryResult[];
+      try {
+        results = await this.gateway.deliver(batch.map(([, e]) => e.item));
+      } catch (err) {
+        this.deliveries.gatewayUnavailable += batch.length;
+        throw err;
+      }
       this.markHealthy();
       await this.store.batch(batch.map(([key]) => ({ type: 'del' as const, key })));
       for (const [key] of batch) this.outbox.delete(key);
@@ -491,7 +574,6 @@ export class Worker {
       this.gatewayHealthy = false;
       this.log.debug({ err, outbox: this.outbox.size }, 'gateway still unavailable');
     }
-    if (this.outbox.size > 0 || !this.gatewayHealthy) this.scheduleRetry();
   }
 }
 

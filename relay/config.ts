@@ -1,6 +1,7 @@
-import { ConfigError, LOG_LEVEL_OPTION, type Schema } from '../shared/config';
+import { ConfigError, LOG_LEVEL_OPTION, METRICS_LISTEN_OPTION, type Schema } from '../shared/config';
+import { checkTransport, transportOptions, type TransportConfig } from '../shared/tls';
 
-export interface RelayConfig {
+export interface RelayConfig extends TransportConfig {
   coordinator: string;
   listen: string;
   cluster: string;
@@ -12,6 +13,7 @@ export interface RelayConfig {
   reconnectBackoffMinMs: number;
   reconnectBackoffMaxMs: number;
   shutdownGraceMs: number;
+  metricsListen: string;
   logLevel: string;
 }
 
@@ -27,11 +29,14 @@ export const RELAY_SCHEMA: Schema = [
   { name: 'reconnectBackoffMinMs', kind: 'int', default: 100, min: 1, max: 600_000, doc: 'First back-off when the coordinator link fails (jittered, doubling).' },
   { name: 'reconnectBackoffMaxMs', kind: 'int', default: 2000, min: 1, max: 600_000, doc: 'Largest back-off between link attempts.' },
   { name: 'shutdownGraceMs', kind: 'int', default: 1000, min: 0, max: 60_000, doc: 'How long shutdown waits for calls to finish.' },
+  METRICS_LISTEN_OPTION,
+  ...transportOptions('relay'),
   LOG_LEVEL_OPTION,
 ];
 
 export function checkRelayConfig(config: RelayConfig): RelayConfig {
   if (config.id === '') throw new ConfigError('--id (RELAYCAST_ID) is required');
   if (config.reconnectBackoffMinMs > config.reconnectBackoffMaxMs) throw new ConfigError('--reconnect-backoff-min-ms must not exceed --reconnect-backoff-max-ms');
+  checkTransport(config, 'relay');
   return config;
 }

@@ -15,6 +15,8 @@ import type { RelayLinkClient } from '../shared/generated/relaycast/v1/RelayLink
 import type { RelayUp } from '../shared/generated/relaycast/v1/RelayUp';
 import type { RelayDown__Output } from '../shared/generated/relaycast/v1/RelayDown';
 import { Aggregator, type AggregatorConfig, type LeafAction, type SessionId } from './core/aggregator';
+import { checkLeafMessage } from './leaf-limits';
+import { peerAuth, refuseUnlessMember } from '../shared/peer-identity';
 
 export interface RelayOptions extends AggregatorConfig {
   coordinator: string;
@@ -25,6 +27,8 @@ export interface RelayOptions extends AggregatorConfig {
   flushMs: number;
   reconnectBackoffMinMs: number;
   reconnectBackoffMaxMs: number;
+  /** How the link to the coordinator is secured (insecure when absent: --plaintext). */
+  credentials?: grpc.ChannelCredentials;
 }
 
 type LeafCall = grpc.ServerDuplexStream<NodeMessage__Output, SessionMessage>;
@@ -42,6 +46,10 @@ export class Relay {
   private flushTimer: NodeJS.Timeout | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** Counters for metrics: packets from leaves, batches sent upstream. */
+  readonly stats = { livenessPackets: 0, batchesSent: 0 };
+  /** Called with the entry count of every batch sent upstream. */
+  onBatchSent: (entries: number) => void = () => undefined;
 
   constructor(
     private readonly options: RelayOptions,
@@ -57,11 +65,19 @@ export class Relay {
     return this.sessions.size;
   }
 
+  get isLinked(): boolean {
+    return this.linked;
+  }
+
   handlers(): NodeSessionHandlers {
     return {
       Session: (call: LeafCall) => {
         const sessionId = this.nextSessionId++;
         this.sessions.set(sessionId, call);
+        // Over TLS a leaf attaches only as the node its certificate names:
+        // the coordinator trusts this relay's word for its leaves.
+        const auth = peerAuth(call);
+        let identified = !auth.secure;
         const closed = () => {
           if (this.sessions.get(sessionId) !== call) return;
           this.sessions.delete(sessionId);
@@ -69,6 +85,26 @@ export class Relay {
           this.apply(this.aggregator.take());
         };
         call.on('data', (message: NodeMessage__Output) => {
+          if (this.sessions.get(sessionId) !== call) return;
+          if (!identified) {
+            const register = message.attach?.register;
+            const refused = register ? refuseUnlessMember(auth, 'node', register.clusterId, register.nodeId) : undefined;
+            if (refused !== undefined) {
+              this.log.warn({ peer: call.getPeer(), reason: refused }, 'node session refused');
+              this.sessions.delete(sessionId);
+              call.emit('error', statusError(grpc.status.PERMISSION_DENIED, refused));
+              return;
+            }
+            identified = register !== undefined;
+          }
+          const invalid = checkLeafMessage(message);
+          if (invalid !== undefined) {
+            this.log.warn({ peer: call.getPeer(), reason: invalid }, 'node session refused: invalid message');
+            closed();
+            call.emit('error', statusError(grpc.status.INVALID_ARGUMENT, invalid));
+            return;
+          }
+          if (message.msg === 'liveness') this.stats.livenessPackets += 1;
           this.aggregator.onLeafMessage(sessionId, message);
           this.apply(this.aggregator.take());
         });
@@ -83,7 +119,7 @@ export class Relay {
   }
 
   start(): void {
-    this.client = new (relaycastV1().RelayLink)(this.options.coordinator, grpc.credentials.createInsecure(), {
+    this.client = new (relaycastV1().RelayLink)(this.options.coordinator, this.options.credentials ?? grpc.credentials.createInsecure(), {
       'grpc.keepalive_time_ms': 5_000,
       'grpc.keepalive_timeout_ms': 5_000,
       'grpc.max_receive_message_length': 64 * 1024 * 1024,
@@ -152,6 +188,8 @@ export class Relay {
     const batch = this.aggregator.flush();
     if (batch === undefined) return;
     this.writable = this.link.write({ batch });
+    this.stats.batchesSent += 1;
+    this.onBatchSent((batch.liveness?.length ?? 0) + (batch.messages?.length ?? 0) + (batch.detached?.length ?? 0));
   }
 
   private apply(actions: LeafAction[]): void {

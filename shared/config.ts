@@ -29,6 +29,12 @@ export const LOG_LEVEL_OPTION: OptionSpec = {
   doc: 'pino log level: fatal, error, warn, info, debug, trace or silent.',
 };
 
+/** The Prometheus endpoint option of the coordinator, relays and nodes (docs/metrics.md). */
+export const METRICS_LISTEN_OPTION: OptionSpec = {
+  name: 'metricsListen', kind: 'address', default: '',
+  doc: 'Where to serve Prometheus metrics (HOST:PORT, GET /metrics; port 0 picks a free port, printed as metricsAddress in the ready line); off when empty.',
+};
+
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }

@@ -6,6 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
 import { loadProtos } from './proto';
+import { boundStatusDetails } from './status-details';
 
 export interface ServerWithOps {
   server: grpc.Server;
@@ -29,7 +30,8 @@ export interface ServerOptions {
 
 export function createServer(serviceNames: readonly string[], options: ServerOptions = {}): ServerWithOps {
   const server = new grpc.Server({
-    interceptors: options.interceptors ?? [],
+    // First, so that it sees the final status of every call, refusals by other interceptors included.
+    interceptors: [boundStatusDetails, ...(options.interceptors ?? [])],
     'grpc.max_receive_message_length': GRPC_MESSAGE_BYTES_MAX,
     'grpc.max_send_message_length': GRPC_MESSAGE_BYTES_MAX,
     'grpc.keepalive_time_ms': 10_000,

@@ -5,5 +5,6 @@
 export { MembershipCache, isHealthyMember, MEMBERSHIP_CACHE_DEFAULTS } from './membership-cache';
 export { adminClient, membershipClient, nodeSessionClient, unary } from './client';
 export { loadProtos, relaycastV1, PROTO_DIR } from './proto';
+export { bearerTokenInterceptor } from './api-auth';
 export type { Member__Output as Member } from './generated/relaycast/v1/Member';
 export type { WatchEvent__Output as WatchEvent } from './generated/relaycast/v1/WatchEvent';

@@ -117,18 +117,30 @@ export class ManagedProcess {
   }
 }
 
+export interface LocalClusterOptions {
+  /**
+   * Start every process with RELAYCAST_PLAINTEXT=true (the default): a
+   * loopback cluster for the demo, tests and benchmarks needs no
+   * certificates. With false, give each process its --tls-* flags.
+   */
+  plaintext?: boolean;
+}
+
 export class LocalCluster {
   readonly dir: string;
   private readonly processes: ManagedProcess[] = [];
+  private readonly plaintext: boolean;
 
-  constructor(prefix = 'relaycast-') {
+  constructor(prefix = 'relaycast-', options: LocalClusterOptions = {}) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    this.plaintext = options.plaintext ?? true;
   }
 
-  /** Runs `relaycast <args>` with RELAYCAST_* from `env`. */
+  /** Runs `relaycast <args>` with RELAYCAST_* from `env` (plaintext unless the cluster was made with plaintext: false). */
   spawn(name: string, args: string[], env: Record<string, string> = {}): ManagedProcess {
+    const transport = this.plaintext ? { RELAYCAST_PLAINTEXT: 'true' } : { RELAYCAST_PLAINTEXT: '' };
     const child = spawn(process.execPath, [relaycastBin(), ...args], {
-      env: { ...process.env, RELAYCAST_LOG_LEVEL: process.env.RELAYCAST_LOG_LEVEL ?? 'info', ...env },
+      env: { ...process.env, RELAYCAST_LOG_LEVEL: process.env.RELAYCAST_LOG_LEVEL ?? 'info', ...transport, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const managed = new ManagedProcess(name, child);

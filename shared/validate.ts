@@ -10,6 +10,19 @@ export const ADDRESS_LENGTH_MAX = 255;
 export const LABELS_MAX = 32;
 export const LABEL_VALUE_LENGTH_MAX = 256;
 export const CAPACITY_WEIGHT_MAX = 1000;
+/** A dead letter's reason comes from the gateway; longer ones are cut, so pages and reports stay bounded. */
+export const DEAD_LETTER_REASON_LENGTH_MAX = 1024;
+/**
+ * List answers (ListNodes, ListBroadcasts, ListDeadLetters) end their page
+ * early rather than grow past this, so that a client with gRPC's default
+ * 4 MiB receive limit (grpcurl, grpc-js) can always read them.
+ */
+export const LIST_RESPONSE_BYTES_MAX = 3 * 1024 * 1024;
+
+/** `text` cut to at most `max` characters, marked when cut. */
+export function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;
+}
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 

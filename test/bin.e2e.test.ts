@@ -40,7 +40,8 @@ describe('the relaycast single executable', () => {
   const binary = path.join(dir, 'relaycast');
   // Only the binary's own environment: no NODE_OPTIONS from the runner, and
   // the embedded files extracted inside this test's directory.
-  const env: NodeJS.ProcessEnv = { ...process.env, RELAYCAST_BIN_CACHE_DIR: path.join(dir, 'cache'), RELAYCAST_LOG_LEVEL: 'info' };
+  // The cluster runs on loopback without TLS: servers and client commands alike.
+  const env: NodeJS.ProcessEnv = { ...process.env, RELAYCAST_BIN_CACHE_DIR: path.join(dir, 'cache'), RELAYCAST_LOG_LEVEL: 'info', RELAYCAST_PLAINTEXT: 'true' };
   delete env.NODE_OPTIONS;
   delete env.RELAYCAST_COORDINATOR;
   const processes: ManagedProcess[] = [];

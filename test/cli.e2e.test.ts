@@ -49,7 +49,7 @@ describe('relaycast client CLI against a real cluster', () => {
   /** `relaycast <args>` with the coordinator given by RELAYCAST_COORDINATOR, as a script would. */
   function relaycast(args: string[], env: Record<string, string> = {}): Promise<Run> {
     return new Promise((resolve) => {
-      execFile(process.execPath, [relaycastBin(), ...args], { env: { ...process.env, RELAYCAST_COORDINATOR: coordinator, ...env }, timeout: CLI_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      execFile(process.execPath, [relaycastBin(), ...args], { env: { ...process.env, RELAYCAST_COORDINATOR: coordinator, RELAYCAST_PLAINTEXT: 'true', ...env }, timeout: CLI_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
         const code = err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1;
         resolve({ code, stdout, stderr });
       });

@@ -297,6 +297,22 @@ describe('Aggregator', () => {
     });
   });
 
+  describe('batchBytesMax', () => {
+    it('ends a batch before its estimated size passes the bound, at least one entry each, nothing lost', () => {
+      const h = new Harness({ batchBytesMax: 4096 });
+      const big = (id: string): NodeMessage__Output => {
+        const message = attachMsg(id);
+        message.attach!.register!.labels = [{ key: 'k', value: 'v'.repeat(1000) }];
+        return message;
+      };
+      for (let i = 1; i <= 4; i++) h.send(i, big(`b${i}`));
+      // Each attach is over 3 KB (3 bytes counted per character): one per batch.
+      const batches = [h.flush(), h.flush(), h.flush(), h.flush()];
+      expect(batches.map((b) => b.messages.map((m) => m.key))).toEqual([1, 2, 3, 4].map((i) => [keyOf(`b${i}`)]));
+      expect(h.flush().messages).toEqual([]);
+    });
+  });
+
   describe('batchEntriesMax', () => {
     it('bounds each batch and sends the remainder in the following batches, nothing lost or duplicated', () => {
       const h = new Harness({ batchEntriesMax: 2 });

@@ -7,7 +7,7 @@
  *
  * Everything is bounded: one table entry per leaf (leavesMax), one pending
  * control message per leaf, batchEntriesMax entries per batch (detached
- * keys, control messages and liveness together) and
+ * keys, control messages and liveness together) and batchBytesMax bytes, and
  * batchesInFlightMax unacknowledged batches.
  */
 import { assert } from '../../shared/errors';
@@ -25,6 +25,37 @@ export interface AggregatorConfig {
   batchEntriesMax: number;
   batchesInFlightMax: number;
   leavesMax: number;
+  /**
+   * A batch also ends before its estimated encoded size passes this
+   * (default BATCH_BYTES_MAX_DEFAULT). The coordinator refuses a message over
+   * gRPC's limit, and a refused batch drops the link; after the re-link every
+   * leaf is announced again, in a batch just as large, forever.
+   */
+  batchBytesMax?: number;
+}
+
+/** Half of gRPC's 16 MiB message limit. */
+export const BATCH_BYTES_MAX_DEFAULT = 8 * 1024 * 1024;
+/** Framing and numbers of one entry, generously. */
+const ENTRY_OVERHEAD_BYTES = 64;
+
+/** An upper bound of a string's UTF-8 size. */
+const textBytes = (text: string | undefined | null): number => (text?.length ?? 0) * 3;
+
+function progressBytes(progress: readonly ShardProgress__Output[]): number {
+  let bytes = 0;
+  for (const p of progress) bytes += textBytes(p.broadcastId) + ENTRY_OVERHEAD_BYTES;
+  return bytes;
+}
+
+function controlBytes(key: string, message: NodeMessage__Output): number {
+  let bytes = textBytes(key) + ENTRY_OVERHEAD_BYTES;
+  const register = message.attach?.register;
+  if (register) {
+    bytes += textBytes(register.clusterId) + textBytes(register.nodeId) + textBytes(register.instanceId) + textBytes(register.address);
+    for (const label of register.labels ?? []) bytes += textBytes(label.key) + textBytes(label.value) + ENTRY_OVERHEAD_BYTES;
+  }
+  return bytes;
 }
 
 export type SessionId = number;
@@ -163,16 +194,24 @@ export class Aggregator {
     if (!this.upstreamReady || this.inFlight.size >= this.config.batchesInFlightMax) return undefined;
     const now = this.clock.monotonicMs();
     const room = this.config.batchEntriesMax;
+    const bytesMax = this.config.batchBytesMax ?? BATCH_BYTES_MAX_DEFAULT;
+    let bytes = 0;
+    // At least one entry goes in every batch, whatever its size, so the queue always moves.
+    const full = (entries: number, size: number) => entries >= room || (entries > 0 && bytes + size > bytesMax);
     const detached: string[] = [];
     for (const key of this.detached) {
-      if (detached.length >= room) break;
+      const size = textBytes(key) + ENTRY_OVERHEAD_BYTES;
+      if (full(detached.length, size)) break;
+      bytes += size;
       detached.push(key);
       this.detached.delete(key);
     }
     const flight: InFlight = { liveness: [], control: new Map() };
     const messages: LeafMessage[] = [];
     for (const [key, pending] of this.control) {
-      if (detached.length + messages.length >= room) break;
+      const size = controlBytes(key, pending.message);
+      if (full(detached.length + messages.length, size)) break;
+      bytes += size;
       messages.push({ nodeKey: key, message: pending.message, ageMs: Math.max(0, Math.round(now - pending.atMs)) });
       const leaf = this.leaves.get(key);
       if (leaf !== undefined) flight.control.set(key, leaf.sessionId);
@@ -180,9 +219,11 @@ export class Aggregator {
     }
     const liveness: LeafLiveness[] = [];
     for (const key of this.dirty) {
-      if (detached.length + messages.length + liveness.length >= room) break;
-      this.dirty.delete(key);
       const leaf = this.leaves.get(key)!;
+      const size = textBytes(key) + ENTRY_OVERHEAD_BYTES + progressBytes(leaf.progress);
+      if (full(detached.length + messages.length + liveness.length, size)) break;
+      bytes += size;
+      this.dirty.delete(key);
       liveness.push({ nodeKey: key, leaseEpoch: leaf.epoch, seq: leaf.seq, ageMs: Math.max(0, Math.round(now - leaf.lastPacketMs)), progress: leaf.progress });
       flight.liveness.push({ key, sessionId: leaf.sessionId, seq: leaf.seq, epoch: leaf.epoch });
     }

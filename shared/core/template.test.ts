@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileTemplate, TEMPLATE_BYTES_MAX, type CompiledTemplate, type TemplateVars } from './template';
+import { compileTemplate, RENDERED_TEXT_LENGTH_MAX, TEMPLATE_BYTES_MAX, type CompiledTemplate, type TemplateVars } from './template';
 
 function compiled(text: string): CompiledTemplate {
   const result = compileTemplate(text);
@@ -119,6 +119,14 @@ describe('compileTemplate and render', () => {
     expect(rejected('{{na$me}}')).toMatch(/illegal template variable name "na\$me"/);
     expect(rejected('{{{name}}}')).toMatch(/illegal template variable name "\{name"/);
     expect(rejected(`{{${'x'.repeat(100)} y}}`)).toMatch(/"x{40}…"/);
+  });
+
+  it('refuses to render past RENDERED_TEXT_LENGTH_MAX, or past a given bound', () => {
+    const t = compiled('{{v}}'.repeat(70));
+    const vars = [{ key: 'v', value: 'x'.repeat(4096) }];
+    expect(t.render('r', vars)).toEqual({ ok: false, reason: `the rendered message is over ${RENDERED_TEXT_LENGTH_MAX} characters` });
+    expect(t.render('r', vars, 70 * 4096)).toEqual({ ok: true, text: 'x'.repeat(70 * 4096) });
+    expect(t.render('r', vars, 10)).toEqual({ ok: false, reason: 'the rendered message is over 10 characters' });
   });
 
   it('accepts a template of exactly TEMPLATE_BYTES_MAX UTF-8 bytes and rejects one byte more', () => {

@@ -22,6 +22,12 @@
 import { fail, ok, type Result } from '../errors';
 
 export const TEMPLATE_BYTES_MAX = 64 * 1024;
+/**
+ * A rendered message is at most this many UTF-16 units (≤ 768 KiB of UTF-8).
+ * Placeholders repeat variables of up to 4,096 characters, so without a
+ * bound one recipient of a 64 KiB template could render to over 50 MB.
+ */
+export const RENDERED_TEXT_LENGTH_MAX = 256 * 1024;
 
 /** The built-in variable that renders the recipient id. */
 export const TEMPLATE_RECIPIENT_ID = 'recipient.id';
@@ -42,7 +48,8 @@ export interface CompiledTemplate {
   readonly variables: string[];
   /** The subset of `variables` used at least once without a fallback: a recipient lacking one cannot be rendered. */
   readonly requiredVariables: string[];
-  render(recipientId: string, vars: TemplateVars): RenderResult;
+  /** Fails (with a reason) rather than build a text longer than `lengthMax` (default RENDERED_TEXT_LENGTH_MAX). */
+  render(recipientId: string, vars: TemplateVars, lengthMax?: number): RenderResult;
 }
 
 /** A placeholder: slot indexes `variables`; RECIPIENT_SLOT is the recipient id. */
@@ -75,18 +82,18 @@ class Template implements CompiledTemplate {
     this.slotByName = new Map(variables.map((name, slot) => [name, slot]));
   }
 
-  render(recipientId: string, vars: TemplateVars): RenderResult {
+  render(recipientId: string, vars: TemplateVars, lengthMax = RENDERED_TEXT_LENGTH_MAX): RenderResult {
     const values = this.lookUp(vars);
     let text = '';
     for (const part of this.parts) {
-      if (typeof part === 'string') {
-        text += part;
-        continue;
+      if (typeof part === 'string') text += part;
+      else {
+        const value = part.slot === RECIPIENT_SLOT ? recipientId : values[part.slot];
+        if (value !== undefined) text += value;
+        else if (part.fallback !== undefined) text += part.fallback;
+        else return { ok: false, reason: part.missingReason };
       }
-      const value = part.slot === RECIPIENT_SLOT ? recipientId : values[part.slot];
-      if (value !== undefined) text += value;
-      else if (part.fallback !== undefined) text += part.fallback;
-      else return { ok: false, reason: part.missingReason };
+      if (text.length > lengthMax) return { ok: false, reason: `the rendered message is over ${lengthMax} characters` };
     }
     return { ok: true, text };
   }
