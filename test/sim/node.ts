@@ -32,6 +32,8 @@ export interface SimNodeConfig {
 
 /** Reports kept after a shard ends or stops (the coordinator may miss a packet). */
 const FINAL_REPORTS = 5;
+/** How often a fenced run checks whether its lease is valid again (node/worker.ts waits 50 ms too). */
+const FENCED_POLL_MS = 50;
 
 interface Order {
   broadcastId: string;
@@ -58,6 +60,8 @@ interface Run {
   buffer: number[];
   /** Sent, the gateway could not take them: sequence → attempts so far. */
   outbox: Map<number, number>;
+  /** A look-again while fenced is scheduled. */
+  polling: boolean;
 }
 
 export class SimNode {
@@ -223,7 +227,7 @@ export class SimNode {
     const bucket = this.buckets.get(order.broadcastId);
     if (bucket === undefined) this.buckets.set(order.broadcastId, new TokenBucket(order.rateLimitPerS, Math.max(1, Math.ceil(order.rateLimitPerS / 10)), this.world.clock));
     else if (bucket.rate !== order.rateLimitPerS) bucket.setRate(order.rateLimitPerS);
-    const run: Run = { order, ref, tracker: new ShardTracker(order.start, order.end, order.counted), stopped: false, inFlight: 0, reportsLeft: FINAL_REPORTS, readFrom: order.start, reading: false, readAttempt: 0, buffer: [], outbox: new Map() };
+    const run: Run = { order, ref, tracker: new ShardTracker(order.start, order.end, order.counted), stopped: false, inFlight: 0, reportsLeft: FINAL_REPORTS, readFrom: order.start, reading: false, readAttempt: 0, buffer: [], outbox: new Map(), polling: false };
     this.runs.set(ref, run);
     this.drive(run);
   }
@@ -284,6 +288,15 @@ export class SimNode {
       this.send(run, batch);
     }
     if (run.buffer.length === 0 && !run.reading && run.readFrom < run.tracker.end) this.read(run);
+    // As node/worker.ts does: while the lease is not valid, look again shortly (a lease can
+    // lapse and be renewed again without the agent ever reporting the gap).
+    if (!this.agent.serving && !run.polling && (run.buffer.length > 0 || run.outbox.size > 0)) {
+      run.polling = true;
+      this.world.after(FENCED_POLL_MS, this.proc, () => {
+        run.polling = false;
+        this.drive(run);
+      });
+    }
   }
 
   private takeOutbox(run: Run): number[] {
