@@ -13,6 +13,7 @@ import { createLogger } from '../shared/log';
 import { GATEWAY_SIM_SCHEMA, checkGatewaySimConfig, type GatewaySimConfig } from '../gateway/config';
 import { gatewayV1 } from '../gateway/proto';
 import { startGatewaySim, type GatewaySim } from '../gateway/sim-server';
+import { emptyLedgerStats } from '../gateway/core/ledger';
 import { gatewaySimulatorClient } from '../gateway/simulator-client';
 import type { GatewaySimulatorClient } from '../shared/generated/relaycast/gateway/v1/GatewaySimulator';
 import type { GatewayHandlers } from '../shared/generated/relaycast/gateway/v1/Gateway';
@@ -45,17 +46,7 @@ function item(broadcastId: string, sequence: number, recipientId = `user-${seque
   return { idempotencyKey: `${broadcastId}/${sequence}`, recipientId, text: `hello ${recipientId} (${broadcastId})`, broadcastId, sequence };
 }
 
-const zeroStats = {
-  uniqueDelivered: 0,
-  attempts: 0,
-  duplicates: 0,
-  retriesReturned: 0,
-  permanentFailuresReturned: 0,
-  unreachableReturned: 0,
-  deliverCalls: 0,
-  presenceLookups: 0,
-  outageRejections: 0,
-};
+const zeroStats = emptyLedgerStats();
 
 /** A port with nothing listening on it (bound, read, released). */
 async function closedPort(): Promise<number> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../shared/clock';
-import { GatewayLedger, KeyedTexts, REASON_ALREADY_DELIVERED, REASON_RETRY, type LedgerConfig, type LedgerItem, type LedgerStats, type SettingsChange } from './ledger';
+import { emptyLedgerStats, GatewayLedger, KeyedTexts, REASON_ALREADY_DELIVERED, REASON_RETRY, type LedgerConfig, type LedgerItem, type LedgerStats, type SettingsChange } from './ledger';
 import { mulberry32, type Random } from './random';
 
 const NO_RANDOM: Random = () => {
@@ -24,18 +24,7 @@ function item(key: string, recipientId = `r-${key}`, text = `hello ${key}`): Led
 }
 
 function zeroStats(overrides: Partial<LedgerStats> = {}): LedgerStats {
-  return {
-    uniqueDelivered: 0,
-    attempts: 0,
-    duplicates: 0,
-    retriesReturned: 0,
-    permanentFailuresReturned: 0,
-    unreachableReturned: 0,
-    deliverCalls: 0,
-    presenceLookups: 0,
-    outageRejections: 0,
-    ...overrides,
-  };
+  return { ...emptyLedgerStats(), ...overrides };
 }
 
 function change(overrides: Partial<SettingsChange> = {}): SettingsChange {

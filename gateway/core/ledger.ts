@@ -174,8 +174,10 @@ export class KeyedTexts {
   }
 }
 
-function zeroStats(): Omit<LedgerStats, 'uniqueDelivered'> {
+/** The stats of a ledger that has seen nothing (also what tests compare against). */
+export function emptyLedgerStats(): LedgerStats {
   return {
+    uniqueDelivered: 0,
     attempts: 0,
     duplicates: 0,
     retriesReturned: 0,
@@ -185,6 +187,11 @@ function zeroStats(): Omit<LedgerStats, 'uniqueDelivered'> {
     presenceLookups: 0,
     outageRejections: 0,
   };
+}
+
+function zeroStats(): Omit<LedgerStats, 'uniqueDelivered'> {
+  const { uniqueDelivered: _unique, ...counters } = emptyLedgerStats();
+  return counters;
 }
 
 function invalid(message: string): OpError {
