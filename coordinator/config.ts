@@ -8,6 +8,7 @@ export interface CoordinatorConfig extends TransportConfig {
   suspectAfterMs: number;
   downAfterMs: number;
   leaseTtlMs: number;
+  disconnectedDownMarginMs: number;
   relayGraceMs: number;
   restartGraceMs: number;
   failureCheckIntervalMs: number;
@@ -35,6 +36,7 @@ export const COORDINATOR_SCHEMA: Schema = [
   { name: 'suspectAfterMs', kind: 'int', default: 1000, min: 20, max: 600_000, doc: 'Silence after which a member is SUSPECT.' },
   { name: 'downAfterMs', kind: 'int', default: 2000, min: 30, max: 600_000, doc: 'Silence after which a member is DOWN and its work is handed on.' },
   { name: 'leaseTtlMs', kind: 'int', default: 1500, min: 20, max: 600_000, doc: 'Lease a node holds from the send time of an acknowledged liveness packet; it self-fences when it expires. Must be below downAfterMs.' },
+  { name: 'disconnectedDownMarginMs', kind: 'int', default: 100, min: 1, max: 600_000, doc: 'A member whose connection closed (its relay or the coordinator saw the session end, as when the process dies) and that has not re-attached is DOWN after --lease-ttl-ms plus this much silence, when its lease has surely lapsed, instead of after --down-after-ms. A paused or partitioned member keeps its connection and gets the full --down-after-ms. At least --down-after-ms minus --lease-ttl-ms turns it off.' },
   { name: 'relayGraceMs', kind: 'int', default: 3000, min: 0, max: 600_000, doc: 'When a relay goes quiet, its leaves get this long to re-attach elsewhere before they can be declared DOWN.' },
   { name: 'restartGraceMs', kind: 'int', default: 3000, min: 0, max: 600_000, doc: 'After a coordinator start, members get this long to re-attach before anything is declared DOWN.' },
   { name: 'failureCheckIntervalMs', kind: 'int', default: 25, min: 1, max: 10_000, doc: 'How often the failure detector runs.' },

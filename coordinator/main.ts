@@ -34,6 +34,7 @@ export async function runCoordinator(config: CoordinatorConfig): Promise<void> {
     suspectAfterMs: config.suspectAfterMs,
     downAfterMs: config.downAfterMs,
     leaseTtlMs: config.leaseTtlMs,
+    disconnectedDownMarginMs: config.disconnectedDownMarginMs,
     relayGraceMs: config.relayGraceMs,
     restartGraceMs: config.restartGraceMs,
     eventsRetainedMax: config.eventsRetainedMax,

@@ -14,10 +14,11 @@ const REASSIGNMENT_SECONDS_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 
 
 /**
  * The failure detector names the silence it saw in the DOWN reason
- * ("no liveness for 2002 ms"); it forgets the member's liveness in the same
+ * ("no liveness for 2002 ms", with " (connection closed)" when its session
+ * ended first); it forgets the member's liveness in the same
  * step, so the reason is the only place the shell can read it from.
  */
-const DOWN_SILENCE_MS = /^no liveness for (\d+(?:\.\d+)?) ms$/;
+const DOWN_SILENCE_MS = /^no liveness for (\d+(?:\.\d+)?) ms(?: \(connection closed\))?$/;
 
 export function registerCoordinatorMetrics(metrics: ProcessMetrics, coordinator: Coordinator): void {
   const { registry, scheduler, stats } = coordinator;

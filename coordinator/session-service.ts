@@ -262,6 +262,9 @@ export function relayLinkHandlers(coordinator: Coordinator, config: RegistryConf
         coordinator.stats.relayBatches += 1;
         coordinator.stats.livenessPackets += batch.liveness.length;
         coordinator.stats.relayedLivenessPackets += batch.liveness.length;
+        // Sessions that ended come first: a leaf that closed and attached
+        // again within one flush is detached, then attached, in that order.
+        for (const key of batch.detached) if (refuseLeaf(relayCluster, key) === undefined) registry.detached(key, linkRoute);
         const rejected: LeafRejection[] = [];
         for (const entry of batch.liveness) {
           const refused = refuseLeaf(relayCluster, entry.nodeKey);

@@ -146,6 +146,8 @@ describe('broadcasts survive failures', () => {
     const [victim, proc] = [...nodes.entries()].find(([, p]) => !p.exited)!;
     proc.kill('SIGSTOP');
     await log.waitFor(() => log.of('DOWN', `default/${victim}`).length === 1, `DOWN of ${victim}`, DOWN_AFTER_MS + 5000);
+    // Its connection stayed open: the full down-after, not the early DOWN of a closed connection.
+    expect(log.of('DOWN', `default/${victim}`)[0]!.reason).toMatch(/^no liveness for (19[5-9]\d|[2-9]\d\d\d) ms$/);
     proc.kill('SIGCONT');
     await proc.waitForLine((l) => l.includes('"msg":"fenced: lease not valid, delivery stopped"'), 10_000, 'fenced log line');
     const final = await finish(b.broadcastId, 60_000);

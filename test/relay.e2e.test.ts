@@ -63,6 +63,8 @@ describe('nodes behind relays', () => {
   it('kill -9 of a node gives exactly one DOWN', async () => {
     nodes.get('n20')!.kill('SIGKILL');
     await log.waitFor(() => log.of('DOWN', 'default/n20').length === 1, 'DOWN of n20', DOWN_AFTER_MS + 5000);
+    // Its relay reported the closed session: DOWN once the lease surely lapsed, not after down-after.
+    expect(log.of('DOWN', 'default/n20')[0]!.reason).toMatch(/\(connection closed\)$/);
     await observe(DOWN_AFTER_MS);
     expect(log.of('DOWN').map((e) => e.node?.nodeKey)).toEqual(['default/n20']);
   });

@@ -18,6 +18,7 @@ const CONFIG: RegistryConfig = {
   suspectAfterMs: 1000,
   downAfterMs: 2000,
   leaseTtlMs: 1500,
+  disconnectedDownMarginMs: 100,
   relayGraceMs: 3000,
   restartGraceMs: 3000,
   eventsRetainedMax: 1000,
@@ -78,14 +79,14 @@ function tickEveryMs(
   registry: Registry,
   untilMs: number,
   beforeTick: (nowMs: number) => void = () => undefined,
-): Array<{ atMs: number; type: EventTypeName; key: string }> {
-  const seen: Array<{ atMs: number; type: EventTypeName; key: string }> = [];
+): Array<{ atMs: number; type: EventTypeName; key: string; reason: string }> {
+  const seen: Array<{ atMs: number; type: EventTypeName; key: string; reason: string }> = [];
   while (clock.monotonicMs() < untilMs) {
     clock.advance(1);
     const now = clock.monotonicMs();
     beforeTick(now);
     registry.tick();
-    for (const e of registry.takeEffects().events) seen.push({ atMs: now, type: e.type, key: e.member.key });
+    for (const e of registry.takeEffects().events) seen.push({ atMs: now, type: e.type, key: e.member.key, reason: e.reason });
   }
   return seen;
 }
@@ -494,7 +495,7 @@ describe('Registry: relay grace', () => {
     expect(downAt(seen, 'c/n1')).toBe(500 + CONFIG.relayGraceMs);
   });
 
-  it('routeClosed on a direct route grants no grace', () => {
+  it('routeClosed on a direct route grants no grace: the member is DOWN once its lease has surely lapsed', () => {
     const { clock, registry } = setup();
     register(registry, 'n1', 'direct:1');
     registry.takeEffects();
@@ -503,7 +504,67 @@ describe('Registry: relay grace', () => {
       if (now === 500) registry.routeClosed('direct:1');
     });
 
-    expect(downAt(seen, 'c/n1')).toBe(2000);
+    // Last heard at 0, so its lease ended at 1500 at the latest.
+    expect(downAt(seen, 'c/n1')).toBe(CONFIG.leaseTtlMs + CONFIG.disconnectedDownMarginMs);
+    expect(seen.find((e) => e.key === 'c/n1' && e.type === 'DOWN')?.reason).toBe('no liveness for 1600 ms (connection closed)');
+  });
+});
+
+describe('Registry: a member whose connection closed', () => {
+  it('is DOWN after lease-ttl + margin when its relay reports the session ended, not after down-after', () => {
+    const { clock, registry } = setup();
+    register(registry, 'r1', RELAY_ROUTE, 'RELAY');
+    register(registry, 'n1', RELAY_ROUTE);
+    register(registry, 'n2', RELAY_ROUTE);
+    registry.takeEffects();
+
+    const seen = tickEveryMs(clock, registry, 4000, (now) => {
+      if (now % 100 === 0) expectOk(registry.heartbeat('c/r1', 1, 0, RELAY_ROUTE));
+      // n1 crashed at 200 (its relay saw the session end); n2 froze at 200 (its connection stays open).
+      if (now === 300) registry.detached('c/n1', RELAY_ROUTE);
+    });
+
+    expect(downAt(seen, 'c/n1')).toBe(CONFIG.leaseTtlMs + CONFIG.disconnectedDownMarginMs);
+    expect(downAt(seen, 'c/n2')).toBe(CONFIG.downAfterMs);
+    expect(seen.filter((e) => e.key === 'c/r1')).toEqual([]);
+  });
+
+  it('ignores a detach from a route the member already left, and forgets it once the member speaks again', () => {
+    const { clock, registry } = setup();
+    register(registry, 'r1', RELAY_ROUTE, 'RELAY');
+    register(registry, 'r2', 'relay:c/r2', 'RELAY');
+    register(registry, 'n1', RELAY_ROUTE);
+    register(registry, 'n2', RELAY_ROUTE);
+    registry.takeEffects();
+
+    const seen = tickEveryMs(clock, registry, 6000, (now) => {
+      if (now % 100 === 0) {
+        expectOk(registry.heartbeat('c/r1', 1, 0, RELAY_ROUTE));
+        expectOk(registry.heartbeat('c/r2', 1, 0, 'relay:c/r2'));
+      }
+      // n1 moved to r2 before r1 reported its old session ended; it goes silent at 1000.
+      if (now === 100) expectOk(registry.attach('NODE', input('n1'), 1, 'relay:c/r2'));
+      if (now === 200) registry.detached('c/n1', RELAY_ROUTE);
+      if (now === 1000) expectOk(registry.heartbeat('c/n1', 1, 0, 'relay:c/r2'));
+      // n2's session ended, then it came back through r2 and went silent at 1000.
+      if (now === 200) registry.detached('c/n2', RELAY_ROUTE);
+      if (now === 1000) expectOk(registry.heartbeat('c/n2', 1, 0, 'relay:c/r2'));
+    });
+
+    expect(downAt(seen, 'c/n1')).toBe(1000 + CONFIG.downAfterMs);
+    expect(downAt(seen, 'c/n2')).toBe(1000 + CONFIG.downAfterMs);
+  });
+
+  it('with a margin past down-after, it is DOWN after down-after as before', () => {
+    const { clock, registry } = setup({ disconnectedDownMarginMs: 10_000 });
+    register(registry, 'n1', 'direct:1');
+    registry.takeEffects();
+
+    const seen = tickEveryMs(clock, registry, 3000, (now) => {
+      if (now === 100) registry.routeClosed('direct:1');
+    });
+
+    expect(downAt(seen, 'c/n1')).toBe(CONFIG.downAfterMs);
   });
 });
 

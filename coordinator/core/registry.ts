@@ -67,6 +67,11 @@ export interface RegistryConfig {
   suspectAfterMs: number;
   downAfterMs: number;
   leaseTtlMs: number;
+  /**
+   * A member whose connection closed and that has not re-attached is DOWN
+   * after leaseTtlMs + this much silence (never later than downAfterMs).
+   */
+  disconnectedDownMarginMs: number;
   /** After a relay goes silent, its leaves are not declared DOWN before this much time has passed. */
   relayGraceMs: number;
   /** After a coordinator start, nothing is declared DOWN before this much time has passed. */
@@ -116,6 +121,12 @@ interface Liveness {
   /** Not DOWN (or SUSPECT) before this time: relay loss or coordinator restart grace. */
   graceUntilMs: number;
   route: RouteId | undefined;
+  /**
+   * Its last session ended (the connection closed, as when the process
+   * dies) and it has not spoken since: it cannot renew its lease, so it is
+   * DOWN once that lease has surely expired rather than after downAfterMs.
+   */
+  disconnected: boolean;
 }
 
 export class Registry {
@@ -144,7 +155,7 @@ export class Registry {
     for (const record of records) {
       this.members.set(record.key, record);
       if (isLive(record.state)) {
-        this.liveness.set(record.key, { lastSeenMs: now, touchedMs: now, graceUntilMs: now + this.config.restartGraceMs, route: undefined });
+        this.liveness.set(record.key, { lastSeenMs: now, touchedMs: now, graceUntilMs: now + this.config.restartGraceMs, route: undefined, disconnected: false });
         if (record.kind === 'RELAY') this.relayKeys.add(record.key);
       }
     }
@@ -311,11 +322,37 @@ export class Registry {
     return ok(this.revision);
   }
 
-  /** The route (session or relay link) closed; its members keep their lease until they time out. */
+  /**
+   * The route (session or relay link) closed; its members keep their lease
+   * until they time out. A relay link's leaves get the relay grace (their
+   * own sessions are likely fine); a member's own session ending means it
+   * can no longer renew (see detached()).
+   */
   routeClosed(route: RouteId): void {
     const now = this.clock.monotonicMs();
-    if (route.startsWith('relay:')) this.graceLeaves(route, now);
-    for (const live of this.liveness.values()) if (live.route === route) live.route = undefined;
+    const isRelay = route.startsWith('relay:');
+    if (isRelay) this.graceLeaves(route, now);
+    for (const live of this.liveness.values()) {
+      if (live.route !== route) continue;
+      live.route = undefined;
+      if (!isRelay) live.disconnected = true;
+    }
+  }
+
+  /**
+   * A relay reports that a leaf's session with it ended. Unless the leaf has
+   * spoken on another route since, it can renew its lease nowhere: it is
+   * DOWN after leaseTtlMs + disconnectedDownMarginMs of silence, when the
+   * lease it last held has surely lapsed, instead of downAfterMs. A crashed
+   * process is detected sooner; a paused or partitioned one (whose
+   * connection stays open) still gets the whole downAfterMs.
+   */
+  detached(key: string, route: RouteId): void {
+    const live = this.liveness.get(key);
+    if (live === undefined || live.route !== route) return;
+    live.route = undefined;
+    live.disconnected = true;
+    this.unindexLeaf(route, key);
   }
 
   /**
@@ -339,15 +376,16 @@ export class Registry {
   }
 
   private judge(key: string, live: Liveness, now: number): void {
-    const { suspectAfterMs, downAfterMs } = this.config;
+    const { suspectAfterMs, downAfterMs, leaseTtlMs, disconnectedDownMarginMs } = this.config;
     const silentMs = now - live.lastSeenMs;
     if (silentMs < suspectAfterMs || now < live.graceUntilMs) return;
     const record = this.members.get(key);
     assert(record !== undefined && isLive(record.state), `liveness tracked only for live members (${key})`);
-    if (silentMs >= downAfterMs) {
+    const downAtMs = live.disconnected ? Math.min(downAfterMs, leaseTtlMs + disconnectedDownMarginMs) : downAfterMs;
+    if (silentMs >= downAtMs) {
       // A coarse tick may skip SUSPECT: the leaves still get their grace.
       if (record.kind === 'RELAY' && record.state === 'ALIVE') this.graceLeaves(relayRoute(record.key), now);
-      this.transition(record, 'DOWN', 'DOWN', `no liveness for ${Math.round(silentMs)} ms`);
+      this.transition(record, 'DOWN', 'DOWN', `no liveness for ${Math.round(silentMs)} ms${live.disconnected ? ' (connection closed)' : ''}`);
       this.forget(key);
     } else if (record.state === 'ALIVE') {
       if (record.kind === 'RELAY') this.graceLeaves(relayRoute(record.key), now);
@@ -360,11 +398,12 @@ export class Registry {
     const previous = live?.route;
     const now = this.clock.monotonicMs();
     if (live === undefined) {
-      this.liveness.set(key, { lastSeenMs: seenMs, touchedMs: now, graceUntilMs: 0, route });
+      this.liveness.set(key, { lastSeenMs: seenMs, touchedMs: now, graceUntilMs: 0, route, disconnected: false });
       if (this.members.get(key)?.kind === 'RELAY') this.relayKeys.add(key);
     } else {
       if (seenMs > live.lastSeenMs) live.lastSeenMs = seenMs;
       live.route = route;
+      live.disconnected = false;
       live.touchedMs = now;
       // Re-insert: Map iteration order is insertion order, so the map stays
       // ordered by touchedMs and tick() only visits the silent front.

@@ -67,7 +67,8 @@ export interface LedgerConfig extends LedgerBehaviour {
   /**
    * Lateness accepted before refusing (default 0). The coordinator hands a
    * range on at the earliest down-after − lease-ttl after the expiry its
-   * node announced; a grace up to that refuses every call that could meet
+   * node announced (disconnected-down-margin when the node's connection
+   * closed first); a grace up to that refuses every call that could meet
    * a new owner, and spares a busy node's calls that arrive a little late.
    */
   expiredLeaseGraceMs?: number;

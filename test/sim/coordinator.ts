@@ -243,6 +243,7 @@ export class SimCoordinator {
         const batch = up.batch;
         const self = this.registry.heartbeat(relayKey, relayEpoch, 0, route!);
         if (!self.ok) return abort(codeNumber(self.error.code), self.error.message);
+        for (const key of batch.detached ?? []) this.registry.detached(key, route!);
         const rejected: LeafRejection[] = [];
         for (const entry of batch.liveness ?? []) {
           const nodeKey = entry.nodeKey!;

@@ -62,6 +62,8 @@ export function runSeed(seed: number, options: RunOptions = {}): RunResult {
     suspectAfterMs: 1000,
     downAfterMs: 2000,
     leaseTtlMs: 1500,
+    // 600: as if off (down after the full 2 s); 1: the thinnest margin.
+    disconnectedDownMarginMs: [1, 100, 600][int(0, 2)]!,
     relayGraceMs: 3000,
     restartGraceMs: 3000,
     eventsRetainedMax: 10_000,
