@@ -239,7 +239,7 @@ export class Registry {
       if (epoch !== 0 && epoch !== existing.epoch) {
         return fail('FAILED_PRECONDITION', `${key}: lease epoch ${epoch} is stale; the current epoch is ${existing.epoch}`);
       }
-      this.touch(key, now, route);
+      this.touch(existing, this.liveness.get(key), now, route, now);
       if (existing.state === 'SUSPECT') this.transition(existing, 'ALIVE', 'RECOVERED', 'liveness resumed');
       return ok({ key, epoch: existing.epoch, revision: this.revision, resumed: true });
     }
@@ -261,7 +261,7 @@ export class Registry {
       stateRevision: 0,
     };
     this.members.set(key, record);
-    this.touch(key, now, route);
+    this.touch(record, this.liveness.get(key), now, route, now);
     this.emit(record, 'REGISTERED', existing === undefined ? 'registered' : `registered again after ${existing.state}`);
     return ok({ key, epoch: record.epoch, revision: this.revision, resumed: false });
   }
@@ -284,7 +284,7 @@ export class Registry {
       return fail('ABORTED', `${key}: superseded by a newer session`);
     }
     const now = this.clock.monotonicMs();
-    this.touch(key, now - Math.min(PACKET_AGE_MAX_MS, Math.max(0, ageMs)), route);
+    this.touch(record, live, now - Math.min(PACKET_AGE_MAX_MS, Math.max(0, ageMs)), route, now);
     if (record.state === 'SUSPECT') this.transition(record, 'ALIVE', 'RECOVERED', 'liveness resumed');
     return ok(true);
   }
@@ -393,13 +393,13 @@ export class Registry {
     }
   }
 
-  private touch(key: string, seenMs: number, route: RouteId): void {
-    const live = this.liveness.get(key);
+  /** Liveness from `record` (whose liveness entry is `live`), on the hot path of every packet. */
+  private touch(record: MemberRecord, live: Liveness | undefined, seenMs: number, route: RouteId, now: number): void {
+    const key = record.key;
     const previous = live?.route;
-    const now = this.clock.monotonicMs();
     if (live === undefined) {
       this.liveness.set(key, { lastSeenMs: seenMs, touchedMs: now, graceUntilMs: 0, route, disconnected: false });
-      if (this.members.get(key)?.kind === 'RELAY') this.relayKeys.add(key);
+      if (record.kind === 'RELAY') this.relayKeys.add(key);
     } else {
       if (seenMs > live.lastSeenMs) live.lastSeenMs = seenMs;
       live.route = route;
@@ -412,7 +412,7 @@ export class Registry {
     }
     // Index on every packet, not only on a route change: a relay that came
     // back on the same route starts with an empty index.
-    if (route.startsWith('relay:') && this.members.get(key)?.kind === 'NODE') {
+    if (record.kind === 'NODE' && route.startsWith('relay:')) {
       let leaves = this.leavesByRelay.get(route);
       if (leaves === undefined) this.leavesByRelay.set(route, (leaves = new Set()));
       leaves.add(key);

@@ -493,9 +493,12 @@ export class Scheduler {
         if (splittable >= 2 * this.config.splitSizeMin) candidates.push({ meta, shard, splittable });
       }
     }
+    // Nothing to split (the usual case between broadcasts) costs no pass
+    // over the nodes: this runs on every tick, and there may be 100k nodes.
+    if (candidates.length === 0) return 0;
     let idle = 0;
     for (const [key, node] of this.nodes) if (node.available && (load.get(key) ?? 0) === 0) idle += 1;
-    if (idle === 0 || candidates.length === 0) return 0;
+    if (idle === 0) return 0;
     const ownerLoad = new Map<string, number>();
     for (const c of candidates) ownerLoad.set(c.shard.owner, (ownerLoad.get(c.shard.owner) ?? 0) + c.splittable);
     candidates.sort((a, b) => ownerLoad.get(b.shard.owner)! - ownerLoad.get(a.shard.owner)! || b.splittable - a.splittable || (a.shard.owner < b.shard.owner ? -1 : 1));
