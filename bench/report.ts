@@ -61,6 +61,8 @@ interface FailoverResult extends ResultBase {
   downAfterMs?: number;
   runs: Array<{ audience: number; detectP50Ms: number; detectP99Ms: number; detectMaxMs: number; reassignP50Ms?: number | null; reassignP99Ms?: number | null }>;
   summary: { kills: number; detectP50Ms: number; detectP99Ms: number; reassignP50Ms: number | null; reassignP99Ms: number | null; audienceRatioEffect: number | null };
+  /** The run on settings tuned for fast detection, under full-speed delivery. */
+  tuned?: { audience: number; detectP50Ms: number; detectP99Ms: number; detectMaxMs: number; falseDowns: number; flags?: { coordinator: string[]; relay: string[] } };
 }
 
 interface VsEtcdRun {
@@ -422,7 +424,12 @@ function goalRows(r: Results): GoalRow[] {
       status: veP99?.relaycast === null || veP99?.relaycast === undefined ? 'not measured' : check(veP99.relaycast <= GOALS.detectP99Ms),
     });
   }
-  rows.push({ what: 'failure detection (tuned)', goal: 'tunable to ≤ 500 ms, no false downs under load', source: 'failover', measured: 'no benchmark runs tuned settings yet', status: 'not measured' });
+  const tuned = fo?.tuned;
+  rows.push({
+    what: 'failure detection (tuned)', goal: 'tunable to ≤ 500 ms, no false downs under load', source: 'failover',
+    measured: tuned === undefined ? 'no benchmark ran tuned settings' : `p99 ${num(tuned.detectP99Ms)} ms (p50 ${num(tuned.detectP50Ms)} ms), ${tuned.falseDowns} false downs, delivering ${num(tuned.audience)} recipients at full speed`,
+    status: tuned === undefined ? 'not measured' : check(tuned.detectP99Ms <= GOALS.detectTunedMs && tuned.falseDowns === 0),
+  });
   const hb = r.heartbeat;
   const at100k = hb?.results.find((x) => x.mode === 'relayed' && x.leaves >= GOALS.relayedMembers && x.held);
   rows.push({
@@ -501,6 +508,7 @@ function markdown(r: Results, charts: Map<string, Chart>): string {
     '| run | p50 ms | p99 ms | max ms | goal p99 ≤ 2 s |',
     '| --- | --- | --- | --- | --- |',
     ...(fo?.runs ?? []).map((x) => `| failover bench, audience ${num(x.audience)} | ${num(x.detectP50Ms)} | ${num(x.detectP99Ms)} | ${num(x.detectMaxMs)} | ${statusText(check(x.detectP99Ms <= GOALS.detectP99Ms))} |`),
+    ...(fo?.tuned === undefined ? [] : [`| failover bench, tuned settings (${fo.tuned.flags?.coordinator.join(' ') ?? ''}), full-speed delivery, audience ${num(fo.tuned.audience)} | ${num(fo.tuned.detectP50Ms)} | ${num(fo.tuned.detectP99Ms)} | ${num(fo.tuned.detectMaxMs)} | ${statusText(check(fo.tuned.detectP99Ms <= GOALS.detectTunedMs))} (goal ≤ 500 ms); ${fo.tuned.falseDowns} false downs |`]),
     ...(r['vs-etcd']?.runs ?? []).filter((x) => x.detection !== undefined).map((x) => `| vs-etcd: ${x.system}, ${num(x.members)} members | ${num(x.detection!.p50Ms)} | ${num(x.detection!.p99Ms)} | ${num(x.detection!.maxMs)} | ${x.system === 'etcd' ? '(reference)' : statusText(check((x.detection!.p99Ms ?? Infinity) <= GOALS.detectP99Ms))} |`),
   ]));
 
