@@ -50,10 +50,15 @@ async function main(): Promise<void> {
     const started = Date.now();
     const created = await unary(client, 'CreateBroadcast', { clusterId: 'default', template: 'Hello {{name}}, your code is {{code}} ({{recipient.id}}).', uploadId, options: { shardSize: 25_000 } });
     const final = await new Promise<Broadcast__Output>((resolve, reject) => {
-      const watch = client.WatchBroadcast({ broadcastId: created.broadcastId, intervalMs: 1000 });
+      // Snapshots every 100 ms, so the end is seen within 0.1 s (at 1 s the
+      // measured time was ~0.5 s long on average); progress printed each second.
+      const watch = client.WatchBroadcast({ broadcastId: created.broadcastId, intervalMs: 100 });
       let last: Broadcast__Output | undefined;
+      let printedMs = 0;
       watch.on('data', (b: Broadcast__Output) => {
         last = b;
+        if (Date.now() - printedMs < 1000 && b.state === 'BROADCAST_STATE_RUNNING') return;
+        printedMs = Date.now();
         process.stderr.write(`broadcast: ${b.state} ${b.counts!.delivered}/${b.counts!.total}\n`);
       });
       watch.on('end', () => (last ? resolve(last) : reject(new Error('no snapshot'))));

@@ -50,6 +50,9 @@ export const LIMITS = {
   broadcastIdLengthMax: 64,
 };
 
+/** Audience records read from the store per call while building a page. */
+const AUDIENCE_READ_SLICE = 1000;
+
 /** What a listed broadcast costs in a response beyond its template, generously. */
 const BROADCAST_MESSAGE_OVERHEAD_BYTES = 512;
 /** What a dead letter costs in a response beyond its strings, generously. */
@@ -390,14 +393,20 @@ export function shardDataHandlers(coordinator: Coordinator, store: KvStore): Sha
       (async () => {
         const lines: string[] = [];
         let bytes = 0;
-        if (end > fromSequence) {
-          // Sequences are dense (0..total-1), so the page is contiguous; a
-          // shorter one is fine: the node asks again from where it ended.
-          for await (const [, value] of store.scan({ gte: audienceKey(meta.audienceId, fromSequence), lt: audienceKey(meta.audienceId, end) })) {
+        // Sequences are dense (0..total-1), so the page is contiguous; a
+        // shorter one is fine: the node asks again from where it ended.
+        // Values only, a slice per call: far cheaper than entry by entry,
+        // and no more in memory at once than one slice.
+        let next = fromSequence;
+        read: while (next < end) {
+          const slice = await store.scanValues({ gte: audienceKey(meta.audienceId, next), lt: audienceKey(meta.audienceId, end), limit: AUDIENCE_READ_SLICE });
+          for (const value of slice) {
             bytes += value.length * 3 + 1;
-            if (lines.length > 0 && bytes > LIMITS.audiencePageBytesMax) break;
+            if (lines.length > 0 && bytes > LIMITS.audiencePageBytesMax) break read;
             lines.push(value);
           }
+          if (slice.length < AUDIENCE_READ_SLICE) break;
+          next += slice.length;
         }
         callback(null, { recordsJson: `[${lines.join(',')}]`, firstSequence: fromSequence, count: lines.length, shardEnd });
       })().catch((err: Error) => callback(statusError(grpc.status.INTERNAL, err.message)));

@@ -310,6 +310,19 @@ export function describeKvStoreConformance(
         expect(await scanKeys({ gte: key(1995) })).toEqual([1996, 1997, 1999].map(key));
         expect(await scanKeys({ reverse: true, limit: 2 })).toEqual([1999, 1997].map(key));
       });
+
+      it('scanValues returns exactly the values scan yields, for every kind of range', async () => {
+        await putAll(keys);
+        const cases: ScanOptions[] = [
+          {}, { reverse: true }, { gte: 'b', lt: 'd' }, { gte: 'b', lt: 'd', reverse: true }, { gte: 'bb', lt: 'dd' },
+          { gte: 'c' }, { lt: 'c' }, { gte: 'c', lt: 'c' }, { gte: 'd', lt: 'b' }, { limit: 2 }, { limit: 0 },
+          { gte: 'b', lt: 'e', limit: 2, reverse: true }, { limit: 100 },
+        ];
+        for (const options of cases) {
+          expect(await store.scanValues(options), JSON.stringify(options)).toEqual((await collect(options)).map(([, value]) => value));
+        }
+        await expect(store.scanValues({ limit: -1 })).rejects.toThrow();
+      });
     });
 
     describe('lifecycle', () => {
@@ -345,6 +358,7 @@ export function describeKvStoreConformance(
         await expect(store.del('a')).rejects.toThrow(/closed/);
         await expect(store.batch([{ type: 'del', key: 'a' }])).rejects.toThrow(/closed/);
         await expect(collect({})).rejects.toThrow(/closed/);
+        await expect(store.scanValues({})).rejects.toThrow(/closed/);
         await expect(store.close()).rejects.toThrow(/closed/);
       });
 

@@ -67,6 +67,17 @@ export class LevelStore implements KvStore {
     await batch.write(DURABLE);
   }
 
+  async scanValues(options: ScanOptions): Promise<string[]> {
+    this.assertOpen();
+    const { gte, lt, limit, reverse } = normalizeScanOptions(options);
+    return this.db.values<string, string>({
+      ...(gte !== undefined && { gte }),
+      ...(lt !== undefined && { lt }),
+      ...(limit !== Infinity && { limit }),
+      reverse,
+    }).all();
+  }
+
   scan(options: ScanOptions): AsyncIterable<[string, string]> {
     // The iterator is created here, synchronously, because that is when LevelDB
     // takes its implicit snapshot; the contract ties the snapshot to the scan

@@ -42,6 +42,11 @@ export class MemoryStore implements KvStore {
     }
   }
 
+  async scanValues(options: ScanOptions): Promise<string[]> {
+    this.assertOpen();
+    return this.order.range(normalizeScanOptions(options)).map((key) => this.values.get(key) as string);
+  }
+
   scan(options: ScanOptions): AsyncIterable<[string, string]> {
     // The snapshot is copied now, not on the first next(): the contract says
     // the iteration reflects the store as of the scan call. Copying costs
