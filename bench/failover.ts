@@ -88,10 +88,12 @@ async function runAudience(audience: number, settings: Settings = DEFAULTS): Pro
       for (const w of watchers) w();
     });
     watch.on('error', () => undefined);
-    const downOf = (key: string) => new Promise<number>((resolve, reject) => {
+    const isDown = (e: WatchEvent__Output, key: string) => e.type === 'EVENT_TYPE_DOWN' && e.node?.nodeKey === key;
+    /** The first DOWN of `key` among the events from index `from` on (those after its kill). */
+    const downOf = (key: string, from: number) => new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no DOWN for ${key}`)), 15_000);
       const check = () => {
-        if (!events.some((e) => e.type === 'EVENT_TYPE_DOWN' && e.node?.nodeKey === key)) return;
+        if (!events.slice(from).some((e) => isDown(e, key))) return;
         clearTimeout(timer);
         watchers.delete(check);
         resolve(performance.now());
@@ -104,16 +106,18 @@ async function runAudience(audience: number, settings: Settings = DEFAULTS): Pro
     const uploadId = await uploadAudience(broadcasts, audience, sampleRecipient);
     const created = await unary(broadcasts, 'CreateBroadcast', { clusterId: 'default', template: 'Hi {{name}} {{code}}', uploadId, options: { shardSize: Math.ceil(audience / 16), rateLimitPerS: settings.ratePerS } });
     const detectMs: number[] = [];
-    const killed = new Set<string>();
+    /** Node key → index in `events` at its kill: a DOWN before that is a false DOWN. */
+    const killedAt = new Map<string, number>();
     for (let k = 0; k < KILLS; k++) {
       // Let the survivors pick up the work, then kill one that holds shards.
       await new Promise((resolve) => setTimeout(resolve, 700));
       const [id, proc] = [...nodes.entries()][0]!;
       nodes.delete(id);
-      killed.add(`default/${id}`);
-      const killedAt = performance.now();
+      const key = `default/${id}`;
+      killedAt.set(key, events.length);
+      const killedMs = performance.now();
       proc.kill('SIGKILL');
-      detectMs.push((await downOf(`default/${id}`)) - killedAt);
+      detectMs.push((await downOf(key, killedAt.get(key)!)) - killedMs);
       await start();
       process.stderr.write(`failover: ${settings.name}, audience ${audience} kill ${k + 1}/${KILLS}: detected in ${Math.round(detectMs[detectMs.length - 1]!)} ms\n`);
     }
@@ -122,7 +126,10 @@ async function runAudience(audience: number, settings: Settings = DEFAULTS): Pro
     await unary(broadcasts, 'CancelBroadcast', { broadcastId: created.broadcastId });
     // The coordinator times each takeover (DOWN → orders sent) and reports percentiles.
     const reassignMs = status.reassignments === 0 ? [] : [status.reassignP50Ms, status.reassignP99Ms];
-    const falseDowns = events.filter((e) => e.type === 'EVENT_TYPE_DOWN' && e.node?.kind === 'MEMBER_KIND_NODE' && !killed.has(e.node.nodeKey)).length;
+    // A DOWN of a node nobody killed, or of a killed node before its kill.
+    const falseDownEvents = events.filter((e, i) => e.type === 'EVENT_TYPE_DOWN' && e.node?.kind === 'MEMBER_KIND_NODE' && !(i >= (killedAt.get(e.node.nodeKey) ?? Infinity)));
+    for (const e of falseDownEvents) process.stderr.write(`failover: ${settings.name}: false DOWN of ${e.node?.nodeKey}: ${e.reason}\n`);
+    const falseDowns = falseDownEvents.length;
     if (status.reassignments === 0) process.stderr.write(`failover: ${settings.name}: no reassignment measured\n`);
     return { settings: settings.name, audience, detectMs, reassignMs, falseDowns };
   } finally {
