@@ -38,6 +38,7 @@ export async function runCoordinator(config: CoordinatorConfig): Promise<void> {
     relayGraceMs: config.relayGraceMs,
     restartGraceMs: config.restartGraceMs,
     eventsRetainedMax: config.eventsRetainedMax,
+    failureCheckIntervalMs: config.failureCheckIntervalMs,
   };
   const metrics = metricsFor(config.metricsListen);
   // Metrics first: they also count the calls the rate limit refuses.

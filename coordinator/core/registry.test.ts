@@ -22,6 +22,8 @@ const CONFIG: RegistryConfig = {
   relayGraceMs: 3000,
   restartGraceMs: 3000,
   eventsRetainedMax: 1000,
+  // Long: the tests move the clock in jumps, which are not coordinator stalls.
+  failureCheckIntervalMs: 10_000,
 };
 
 const RELAY_ROUTE = 'relay:c/r1';
@@ -507,6 +509,36 @@ describe('Registry: relay grace', () => {
     // Last heard at 0, so its lease ended at 1500 at the latest.
     expect(downAt(seen, 'c/n1')).toBe(CONFIG.leaseTtlMs + CONFIG.disconnectedDownMarginMs);
     expect(seen.find((e) => e.key === 'c/n1' && e.type === 'DOWN')?.reason).toBe('no liveness for 1600 ms (connection closed)');
+  });
+});
+
+describe('Registry: a stalled coordinator', () => {
+  it('judges nobody on the first check after a stall, so packets that arrived meanwhile count first', () => {
+    const { clock, registry } = setup({ failureCheckIntervalMs: 25 });
+    register(registry, 'n1');
+    register(registry, 'n2');
+    registry.takeEffects();
+    for (let t = 25; t <= 500; t += 25) {
+      tickAt(clock, registry, t);
+      expectOk(registry.heartbeat('c/n1', 1, 0, 'direct:n1'));
+      expectOk(registry.heartbeat('c/n2', 1, 0, 'direct:n2'));
+    }
+    // The coordinator stalls from 500 to 2600: n1's packets queue unread; n2 died at 500.
+    tickAt(clock, registry, 2600);
+    expect(registry.takeEffects().events).toEqual([]);
+    expectOk(registry.heartbeat('c/n1', 1, 0, 'direct:n1'));
+    tickAt(clock, registry, 2625);
+    const events = registry.takeEffects().events.map((e) => [e.member.key, e.type]);
+    expect(events).toEqual([['c/n2', 'DOWN']]);
+  });
+
+  it('a check interval longer than the stall gap is not a stall', () => {
+    const { clock, registry } = setup({ failureCheckIntervalMs: 1000 });
+    register(registry, 'n1');
+    registry.takeEffects();
+    tickAt(clock, registry, 1000);
+    tickAt(clock, registry, 2000);
+    expect(registry.takeEffects().events.map((e) => e.type)).toEqual(['SUSPECT', 'DOWN']);
   });
 });
 

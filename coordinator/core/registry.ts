@@ -77,6 +77,8 @@ export interface RegistryConfig {
   /** After a coordinator start, nothing is declared DOWN before this much time has passed. */
   restartGraceMs: number;
   eventsRetainedMax: number;
+  /** How often tick() is meant to run; a much longer gap is a stall of the coordinator (see STALL_GAP_INTERVALS). */
+  failureCheckIntervalMs: number;
 }
 
 export type { Clock } from '../../shared/clock';
@@ -114,6 +116,16 @@ export function eventKey(revision: number): string {
  */
 export const PACKET_AGE_MAX_MS = 1000;
 
+/**
+ * A gap of more than this many check intervals (and at least STALL_GAP_MS_MIN)
+ * between two failure checks means the coordinator itself was stalled (a
+ * long GC, CPU starvation, SIGSTOP). The packets that arrived meanwhile are
+ * still unread — an event loop runs its timers before it polls for I/O — so
+ * that check judges nobody; the next one, after the reads, does.
+ */
+export const STALL_GAP_INTERVALS = 4;
+export const STALL_GAP_MS_MIN = 100;
+
 interface Liveness {
   lastSeenMs: number;
   /** When the coordinator last heard of the member; the liveness map is ordered by it. */
@@ -137,6 +149,8 @@ export class Registry {
   /** Keys of live relays (a small set, judged first on every tick). */
   private readonly relayKeys = new Set<string>();
   private revision = 0;
+  /** When tick() last ran (undefined before the first). */
+  private lastTickMs: number | undefined;
   private firstRetainedRevision = 1;
   private effects: Effects = { persist: [], events: [], send: [] };
 
@@ -362,6 +376,10 @@ export class Registry {
    */
   tick(): void {
     const now = this.clock.monotonicMs();
+    const previous = this.lastTickMs;
+    this.lastTickMs = now;
+    const stallGapMs = Math.max(STALL_GAP_MS_MIN, STALL_GAP_INTERVALS * this.config.failureCheckIntervalMs);
+    if (previous !== undefined && now - previous > stallGapMs) return;
     for (const key of this.relayKeys) {
       const live = this.liveness.get(key);
       if (live !== undefined) this.judge(key, live, now);

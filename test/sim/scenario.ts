@@ -67,6 +67,7 @@ export function runSeed(seed: number, options: RunOptions = {}): RunResult {
     relayGraceMs: 3000,
     restartGraceMs: 3000,
     eventsRetainedMax: 10_000,
+    failureCheckIntervalMs: 25,
   };
   const scheduler: SchedulerConfig = { shardsPerWeight: int(1, 3), splitSizeMin: int(10, 80), checkpointIntervalMs: 200, orderResendMs: 2000 };
   const checker = new Checker({
@@ -77,7 +78,7 @@ export function runSeed(seed: number, options: RunOptions = {}): RunResult {
   const coordinator = new SimCoordinator(world, {
     registry,
     scheduler,
-    failureCheckIntervalMs: 25,
+    failureCheckIntervalMs: registry.failureCheckIntervalMs,
     fsyncMinMs: 0.5,
     fsyncMaxMs: 5,
     // The broken variant tells nodes their lease lasts longer than the coordinator waits before handing their work on.
