@@ -244,12 +244,20 @@ describe('AgentCore: failover and backoff', () => {
     ]);
   });
 
-  it('a stream ending with UNAVAILABLE moves to the next endpoint immediately', () => {
+  it('a working session that breaks is tried once more at the same endpoint, then the next one at once', () => {
     const { agent, take, attach } = setup();
     attach(1);
 
-    agent.onStreamEnded(UNAVAILABLE, 'connection refused');
+    agent.onStreamEnded(UNAVAILABLE, 'connection reset');
+    expect(take()).toEqual({
+      commands: [
+        { kind: 'disconnect', reason: 'connection reset' },
+        { kind: 'connect', endpoint: RELAY_A, leaseEpoch: 1 },
+      ],
+      events: [{ kind: 'endpoint-failed', endpoint: RELAY_A, reason: 'connection reset', retryInMs: 0 }],
+    });
 
+    agent.onStreamEnded(UNAVAILABLE, 'connection refused');
     const { commands, events } = take();
     expect(commands).toEqual([
       { kind: 'disconnect', reason: 'connection refused' },
@@ -331,7 +339,8 @@ describe('AgentCore: failover and backoff', () => {
     agent.onWelcome(1, false, HEARTBEAT_MS, LEASE_TTL_MS);
     take();
 
-    for (let i = 0; i < CONFIG.endpoints.length; i++) agent.onStreamEnded(UNAVAILABLE, 'down');
+    // The first failure retries the endpoint that worked; then one failure per endpoint.
+    for (let i = 0; i < CONFIG.endpoints.length + 1; i++) agent.onStreamEnded(UNAVAILABLE, 'down');
 
     expect(agent.nextWakeMs() - clock.monotonicMs()).toBe(750);
   });

@@ -58,6 +58,8 @@ export class AgentCore {
   private phase: Phase = 'idle';
   private endpointIndex = 0;
   private failuresInCycle = 0;
+  /** A working session broke and the same endpoint is being tried once more. */
+  private retryingSameEndpoint = false;
   private cycles = 0;
   private epoch = 0;
   private seq = 0;
@@ -141,6 +143,7 @@ export class AgentCore {
     this.nextHeartbeatMs = now;
     this.failuresInCycle = 0;
     this.cycles = 0;
+    this.retryingSameEndpoint = false;
     this.setPhase('attached');
     this.events.push({ kind: 'attached', endpoint: this.endpoint, epoch, resumed });
     this.tick();
@@ -183,6 +186,17 @@ export class AgentCore {
         // Another instance holds this identity; wait and retry, it may leave.
         return this.failEndpoint(message, true);
       default:
+        // A session that worked broke (a reset, a restart at the far end):
+        // try the same endpoint once more before moving on. The next one on
+        // the list may be worse, and while this node is unattached its lease
+        // runs out — a closed connection makes the coordinator declare it
+        // DOWN soon after that (--disconnected-down-margin-ms).
+        if (this.phase === 'attached' && !this.retryingSameEndpoint) {
+          this.retryingSameEndpoint = true;
+          this.commands.push({ kind: 'disconnect', reason: message });
+          this.events.push({ kind: 'endpoint-failed', endpoint: this.endpoint, reason: message, retryInMs: 0 });
+          return this.connect();
+        }
         return this.failEndpoint(message, false);
     }
   }
