@@ -6,10 +6,11 @@
 import * as grpc from '@grpc/grpc-js';
 import { systemClock, type Clock } from '../shared/clock';
 import { boundAddress, createServer } from '../shared/grpc-server';
+import { decodeDeliverRequest, encodeDeliverResponse } from '../shared/gateway-codec';
 import { statusError, toStatus } from '../shared/grpc-status';
 import { createLogger, type Logger } from '../shared/log';
 import type { DeliveryOutcome__Output } from '../shared/generated/relaycast/gateway/v1/DeliveryOutcome';
-import type { GatewayHandlers } from '../shared/generated/relaycast/gateway/v1/Gateway';
+import type { GatewayDefinition, GatewayHandlers } from '../shared/generated/relaycast/gateway/v1/Gateway';
 import type { GatewaySimulatorHandlers } from '../shared/generated/relaycast/gateway/v1/GatewaySimulator';
 import { ledgerConfigOf, type GatewaySimConfig } from './config';
 import { GatewayLedger, type DeliveryOutcome } from './core/ledger';
@@ -51,6 +52,15 @@ export interface GatewaySimDeps {
 
 function shuttingDown(): grpc.ServiceError {
   return statusError(grpc.status.UNAVAILABLE, 'gateway simulator is shutting down');
+}
+
+/**
+ * The Gateway service with Deliver's request decoding and response encoding
+ * done by shared/gateway-codec.ts (the hot path: see there why); the rest
+ * stays with proto-loader.
+ */
+function gatewayService(service: GatewayDefinition): GatewayDefinition {
+  return { ...service, Deliver: { ...service.Deliver, requestDeserialize: decodeDeliverRequest, responseSerialize: encodeDeliverResponse } };
 }
 
 function gatewayHandlers(ledger: GatewayLedger, delays: Delays): GatewayHandlers {
@@ -131,7 +141,7 @@ export async function startGatewaySim(config: GatewaySimConfig, deps: GatewaySim
   const tls = config.plaintext || config.tlsCertFile === '' ? undefined : loadTls(config);
   const ops = createServer([GATEWAY_SERVICE, GATEWAY_SIMULATOR_SERVICE], { credentials: serverCredentials(tls) });
   const v1 = gatewayV1();
-  ops.server.addService(v1.Gateway.service, gatewayHandlers(ledger, delays));
+  ops.server.addService(gatewayService(v1.Gateway.service), gatewayHandlers(ledger, delays));
   ops.server.addService(v1.GatewaySimulator.service, simulatorHandlers(ledger, log));
 
   let address: string;

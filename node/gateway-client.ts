@@ -18,9 +18,10 @@
  */
 import * as https from 'node:https';
 import * as grpc from '@grpc/grpc-js';
+import { decodeDeliverResponse, encodeDeliverRequest } from '../shared/gateway-codec';
 import { loadProtos } from '../shared/proto';
 import type { ProtoGrpcType as GatewayProto } from '../shared/generated/gateway';
-import type { GatewayClient as GatewayGrpcClient } from '../shared/generated/relaycast/gateway/v1/Gateway';
+import type { GatewayClient as GatewayGrpcClient, GatewayDefinition } from '../shared/generated/relaycast/gateway/v1/Gateway';
 import type { DeliveryResult__Output } from '../shared/generated/relaycast/gateway/v1/DeliveryResult';
 import { senderMetadata, type LeaseIdentity } from '../gateway/core/senders';
 
@@ -188,6 +189,29 @@ function leaseExpired(target: string, sender: GatewaySender, nowUnixMs: number):
 
 // ------------------------------------------------------------------- gRPC
 
+type GatewayClientClass = new (...args: ConstructorParameters<typeof grpc.Client>) => GatewayGrpcClient;
+
+let gatewayClientClass: GatewayClientClass | undefined;
+
+/**
+ * The Gateway client class as grpc.loadPackageDefinition would make it, but
+ * with Deliver's request encoding and response decoding done by
+ * shared/gateway-codec.ts (the hot path: see there why); LookupPresence and
+ * everything else stay with proto-loader.
+ */
+function gatewayClient(): GatewayClientClass {
+  if (gatewayClientClass === undefined) {
+    const service = (loadProtos().proto as unknown as GatewayProto).relaycast.gateway.v1.Gateway.service;
+    const definition: GatewayDefinition = {
+      ...service,
+      Deliver: { ...service.Deliver, requestSerialize: encodeDeliverRequest, responseDeserialize: decodeDeliverResponse },
+    };
+    // Its instances have the methods of GatewayClient, which the generic type cannot say.
+    gatewayClientClass = grpc.makeGenericClientConstructor(definition, 'Gateway') as unknown as GatewayClientClass;
+  }
+  return gatewayClientClass;
+}
+
 class GrpcGatewayClient implements GatewayClient {
   private readonly client: GatewayGrpcClient;
   private closed = false;
@@ -198,9 +222,9 @@ class GrpcGatewayClient implements GatewayClient {
     private readonly sender: () => GatewaySender | undefined,
     tls?: GatewayTls,
   ) {
-    const v1 = (loadProtos().proto as unknown as GatewayProto).relaycast.gateway.v1;
     const credentials = tls === undefined ? grpc.credentials.createInsecure() : grpc.credentials.createSsl(tls.ca, tls.key ?? null, tls.cert ?? null);
-    this.client = new v1.Gateway(address, credentials, {
+    const Client = gatewayClient();
+    this.client = new Client(address, credentials, {
       'grpc.max_receive_message_length': MESSAGE_BYTES_MAX,
       'grpc.max_send_message_length': MESSAGE_BYTES_MAX,
     });
