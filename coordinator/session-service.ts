@@ -257,7 +257,8 @@ export function relayLinkHandlers(coordinator: Coordinator, config: RegistryConf
         const batch = up.batch;
         const linkRoute = route!;
         // The batch is the relay's own liveness.
-        const self = registry.heartbeat(relayKey, relayEpoch, 0, linkRoute);
+        const linkKey = relayKey;
+        const self = registry.heartbeat(linkKey, relayEpoch, 0, linkRoute);
         if (!self.ok) return abort(codeNumber(self.error.code), `relay ${relayKey}: ${self.error.message}`);
         coordinator.stats.relayBatches += 1;
         coordinator.stats.livenessPackets += batch.liveness.length;
@@ -298,6 +299,10 @@ export function relayLinkHandlers(coordinator: Coordinator, config: RegistryConf
           if (ended) return;
           const deliveries = replies.map(({ key, reply }) => toDelivery(key, reply()));
           call.write({ batchAck: { batchId: batch.batchId, rejected, deliveries } });
+          // A relay with its unacknowledged batches at the limit waits for
+          // us and sends nothing: its silence counts from this ack, not from
+          // its last batch, or a slow coordinator would declare it DOWN.
+          registry.heartbeat(linkKey, relayEpoch, 0, linkRoute);
         });
       });
     },
