@@ -60,10 +60,6 @@ export interface Applied {
 
 export class Coordinator {
   private applying: Promise<void> = Promise.resolve();
-  /** Applies (store writes) started and not yet finished. */
-  private appliesInFlight = 0;
-  /** A commit that collects once the apply in flight has finished (group commit). */
-  private nextCommit: Promise<void> | undefined;
   private readonly routes = new Map<RouteId, RouteSink>();
   private ticker: NodeJS.Timeout | undefined;
   private routeSeq = 0;
@@ -177,29 +173,17 @@ export class Coordinator {
    */
   /**
    * Makes everything decided so far durable, then publishes it; resolves
-   * once that is done. Group commit: while one write is in flight, later
-   * commits share a single next write, collected when the first ends, so a
-   * storm of registrations costs a few fsyncs instead of one each.
+   * once that is done. Each call writes what was collected at that moment,
+   * in order. (Group commit — sharing one write among the commits that
+   * arrive while a write is in flight — was tried: it made acks to relays
+   * so lumpy during a registration storm that 100,000 relayed leaves went
+   * SUSPECT waiting for their welcomes.)
    */
   commit(): Promise<void> {
-    if (this.nextCommit !== undefined) return this.nextCommit;
-    if (this.appliesInFlight === 0) return this.collectAndApply();
-    const next = this.applying.then(() => {
-      this.nextCommit = undefined;
-      return this.collectAndApply();
-    });
-    this.nextCommit = next;
-    return next;
-  }
-
-  private collectAndApply(): Promise<void> {
     const effects = this.control.collect();
     if (isEmpty(effects)) return this.applying;
     const collectedMs = this.clock.monotonicMs();
-    this.appliesInFlight += 1;
-    this.applying = this.applying.then(() => this.apply(effects, collectedMs)).finally(() => {
-      this.appliesInFlight -= 1;
-    });
+    this.applying = this.applying.then(() => this.apply(effects, collectedMs));
     return this.applying;
   }
 
