@@ -310,16 +310,42 @@ function spawnSims(count: number, perSim: number, name: string, script: string, 
   return sims;
 }
 
+interface WatchStream {
+  on(event: 'error' | 'end', listener: () => void): unknown;
+  cancel(): void;
+}
+
+/**
+ * A watcher over one stream at a time: `start` opens a stream and handles
+ * its data; a stream that ends or fails is opened again after 50 ms (counted
+ * in `resumed`) until close(), which also closes the client. Returns the
+ * watcher and its open() (call it once to begin).
+ */
+function resubscribingWatcher(start: () => WatchStream, closeClient: () => void): { watcher: Watcher; open: () => void } {
+  let closed = false;
+  let call: WatchStream | undefined;
+  const watcher: Watcher = { gone: new Map(), downs: 0, suspects: 0, resumed: 0, close: () => { closed = true; call?.cancel(); closeClient(); } };
+  const open = () => {
+    const current = start();
+    call = current;
+    const reopen = () => {
+      if (closed || call !== current) return;
+      call = undefined;
+      watcher.resumed += 1;
+      setTimeout(() => { if (!closed) open(); }, 50);
+    };
+    current.on('error', reopen);
+    current.on('end', reopen);
+  };
+  return { watcher, open };
+}
+
 function relaycastWatcher(address: string): Promise<Watcher> {
   const client = membershipClient(address);
-  let closed = false;
-  let call: ReturnType<typeof client.Watch> | undefined;
   let lastRevision: number | undefined;
-  const watcher: Watcher = { gone: new Map(), downs: 0, suspects: 0, resumed: 0, close: () => { closed = true; call?.cancel(); client.close(); } };
-  const open = () => {
+  const { watcher, open } = resubscribingWatcher(() => {
     // A watcher the coordinator ends (e.g. too far behind) resumes after the last revision it saw, as a client should.
     const current = client.Watch(lastRevision === undefined ? { clusterId: CLUSTER } : { clusterId: CLUSTER, afterRevision: lastRevision });
-    call = current;
     current.on('data', (event: WatchEvent__Output) => {
       lastRevision = event.revision;
       if (event.node?.kind !== 'MEMBER_KIND_NODE') return;
@@ -330,15 +356,8 @@ function relaycastWatcher(address: string): Promise<Watcher> {
         watcher.suspects += 1;
       }
     });
-    const reopen = () => {
-      if (closed || call !== current) return;
-      call = undefined;
-      watcher.resumed += 1;
-      setTimeout(() => { if (!closed) open(); }, 50);
-    };
-    current.on('error', reopen);
-    current.on('end', reopen);
-  };
+    return current;
+  }, () => client.close());
   open();
   // The watch is registered once the coordinator counts it.
   const admin = adminClient(address);
@@ -402,15 +421,11 @@ async function deployRelaycast(members: number, options: VsEtcdOptions, simulate
 
 function etcdWatcher(address: string): Promise<Watcher> {
   const client = new (etcdServices().Watch)(address, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': -1 });
-  let closed = false;
-  let call: ReturnType<typeof client.Watch> | undefined;
   let lastRevision: number | undefined;
-  const watcher: Watcher = { gone: new Map(), downs: 0, suspects: 0, resumed: 0, close: () => { closed = true; call?.cancel(); client.close(); } };
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('etcd watch not created within 10 s')), 10_000);
-    const open = () => {
+    const { watcher, open } = resubscribingWatcher(() => {
       const current = client.Watch();
-      call = current;
       current.on('data', (response: WatchResponse) => {
         if (response.created) {
           clearTimeout(timer);
@@ -425,16 +440,9 @@ function etcdWatcher(address: string): Promise<Watcher> {
         }
         if (response.canceled) current.cancel();
       });
-      const reopen = () => {
-        if (closed || call !== current) return;
-        call = undefined;
-        watcher.resumed += 1;
-        setTimeout(() => { if (!closed) open(); }, 50);
-      };
-      current.on('error', reopen);
-      current.on('end', reopen);
       current.write({ create_request: { key: Buffer.from(ETCD_KEY_PREFIX), range_end: prefixRangeEnd(ETCD_KEY_PREFIX), ...(lastRevision !== undefined ? { start_revision: lastRevision + 1 } : {}) } });
-    };
+      return current;
+    }, () => client.close());
     open();
   });
 }
