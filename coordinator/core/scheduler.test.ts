@@ -12,6 +12,8 @@ import {
   type SchedulerSend,
   type Shard,
   type ShardOrderDomain,
+  type ShardProgressDomain,
+  type ProgressOutcome,
 } from './scheduler';
 
 const CONFIG: SchedulerConfig = { shardsPerWeight: 2, splitSizeMin: 10, checkpointIntervalMs: 200, orderResendMs: 2000 };
@@ -77,7 +79,7 @@ function report(s: Scheduler, shard: Shard, watermark: number, opts: ReportOptio
   const skipped = opts.skipped ?? 0;
   const dead = opts.dead ?? 0;
   const delivered = opts.delivered ?? watermark - shard.start - skipped - dead;
-  return s.progress(opts.nodeKey ?? shard.owner, {
+  return applied(s.progress(opts.nodeKey ?? shard.owner, {
     broadcastId: shard.broadcastId,
     shardId: shard.shardId,
     epoch: opts.epoch ?? shard.epoch,
@@ -87,7 +89,7 @@ function report(s: Scheduler, shard: Shard, watermark: number, opts: ReportOptio
     dead,
     done: opts.done ?? false,
     stopped: opts.stopped ?? false,
-  });
+  }));
 }
 
 /** The owner finishes a shard: everything delivered (minus skipped/dead), done. */
@@ -97,7 +99,7 @@ function finish(s: Scheduler, shard: Shard, opts: ReportOptions = {}): boolean {
 
 /** The owner confirms it stopped a shard, as a node does after a revoke: stopped, no progress in the report. */
 function stop(s: Scheduler, shard: Shard, opts: Pick<ReportOptions, 'epoch' | 'nodeKey'> = {}): boolean {
-  return s.progress(opts.nodeKey ?? shard.owner, {
+  return applied(s.progress(opts.nodeKey ?? shard.owner, {
     broadcastId: shard.broadcastId,
     shardId: shard.shardId,
     epoch: opts.epoch ?? shard.epoch,
@@ -107,8 +109,10 @@ function stop(s: Scheduler, shard: Shard, opts: Pick<ReportOptions, 'epoch' | 'n
     dead: 0,
     done: false,
     stopped: true,
-  });
+  }));
 }
+
+const applied = (outcome: ProgressOutcome): boolean => outcome === 'applied';
 
 const snapshot = (shard: Shard | undefined): Shard => ({ ...shard! });
 
@@ -261,8 +265,8 @@ describe('Scheduler.progress', () => {
     expect(report(s, shard, 8, { nodeKey: 'stranger' })).toBe(false); // unknown node
     expect(report(s, shard, 11)).toBe(false); // past the end
     expect(report(s, shard, 10, { nodeKey: 'b', done: true })).toBe(false);
-    expect(s.progress('a', { broadcastId: 'nope', shardId: 0, epoch: 1, watermark: 1, delivered: 1, skipped: 0, dead: 0, done: false, stopped: false })).toBe(false);
-    expect(s.progress('a', { broadcastId: 'b1', shardId: 99, epoch: 1, watermark: 1, delivered: 1, skipped: 0, dead: 0, done: false, stopped: false })).toBe(false);
+    expect(applied(s.progress('a', { broadcastId: 'nope', shardId: 0, epoch: 1, watermark: 1, delivered: 1, skipped: 0, dead: 0, done: false, stopped: false }))).toBe(false);
+    expect(applied(s.progress('a', { broadcastId: 'b1', shardId: 99, epoch: 1, watermark: 1, delivered: 1, skipped: 0, dead: 0, done: false, stopped: false }))).toBe(false);
 
     expect(snapshot(shard)).toEqual(before);
     expect(s.counts('b1')).toEqual(countsBefore);
@@ -273,6 +277,44 @@ describe('Scheduler.progress', () => {
     // Nothing dirty either: the next checkpoint persists nothing new for this shard beyond watermark 6.
     s.tick();
     expect(persisted<Shard>(s.takeEffects(), shardKey('b1', 0))?.watermark ?? 6).toBe(6);
+  });
+
+  it('refuses, with a reason, an owner report whose numbers cannot be true, changing nothing', () => {
+    const { s, shard } = running();
+    expect(report(s, shard, 6, { skipped: 1 })).toBe(true);
+    s.takeEffects();
+    const before = snapshot(shard);
+    const base = { broadcastId: 'b1', shardId: 0, epoch: shard.epoch, done: false, stopped: false };
+    const cases: Array<[string, Partial<ShardProgressDomain>, RegExp]> = [
+      ['counts without a watermark', { watermark: 6, delivered: 8, skipped: 1, dead: 0 }, /do not add up/],
+      ['too few counts', { watermark: 8, delivered: 2, skipped: 1, dead: 0 }, /do not add up/],
+      ['a shrinking count', { watermark: 8, delivered: 8, skipped: 0, dead: 0 }, /below the checkpointed/],
+      ['a negative count', { watermark: 8, delivered: 9, skipped: -1, dead: 0 }, /not a count/],
+      ['a fraction', { watermark: 8, delivered: 6.5, skipped: 1.5, dead: 0 }, /not a count/],
+      ['beyond safe integers', { watermark: 8, delivered: 2 ** 60, skipped: 1, dead: 0 }, /not a count/],
+      ['a watermark past the end', { watermark: 11, delivered: 10, skipped: 1, dead: 0 }, /past the shard's end/],
+      ['a watermark moving back', { watermark: 5, delivered: 4, skipped: 1, dead: 0 }, /below the checkpointed/],
+      ['a stop with impossible counts', { watermark: 6, delivered: 50, skipped: 1, dead: 0, stopped: true }, /do not add up/],
+    ];
+    for (const [what, fields, reason] of cases) {
+      const outcome = s.progress('a', { ...base, watermark: 0, delivered: 0, skipped: 0, dead: 0, ...fields });
+      expect(outcome, what).toEqual({ refused: expect.stringMatching(reason) });
+    }
+    expect(snapshot(shard)).toEqual(before);
+    expect(s.takeEffects()).toMatchObject({ persist: [], send: [] });
+  });
+
+  it('a node that reported counts at its order\'s start and then dies does not break the hand-over (nothing asserted on network input)', () => {
+    const { s, shard } = running();
+    // Before the fix this report was applied, and nodeGone below failed the
+    // assertion "no counts below the start", killing the coordinator (and
+    // again after every restart on the same data).
+    expect(s.progress('a', { broadcastId: 'b1', shardId: 0, epoch: shard.epoch, watermark: shard.start, delivered: 3, skipped: 0, dead: 0, done: false, stopped: false })).toMatchObject({ refused: expect.any(String) });
+    s.nodeGone('a');
+    expect(shard).toMatchObject({ state: 'PENDING', owner: '', delivered: 0 });
+    s.tick();
+    expect(ordersOf(s.takeEffects()).some((o) => o.nodeKey === 'b' && o.order.shardId === 0)).toBe(true);
+    expectCountsAddUp(s, 'b1');
   });
 
   it('done with watermark = end marks the shard DONE, persists it, and frees the slot for the next shard', () => {
@@ -491,8 +533,8 @@ describe('Scheduler.nodeGone', () => {
 
     // The old owner's late report (old shard, old epoch) is rejected and changes nothing.
     const before = s.shardsOf('b1').map(snapshot);
-    expect(s.progress('a', { broadcastId: 'b1', shardId: 0, epoch: 1, watermark: 50, delivered: 50, skipped: 0, dead: 0, done: false, stopped: false })).toBe(false);
-    expect(s.progress('a', { broadcastId: 'b1', shardId: 0, epoch: 1, watermark: 100, delivered: 100, skipped: 0, dead: 0, done: true, stopped: false })).toBe(false);
+    expect(applied(s.progress('a', { broadcastId: 'b1', shardId: 0, epoch: 1, watermark: 50, delivered: 50, skipped: 0, dead: 0, done: false, stopped: false }))).toBe(false);
+    expect(applied(s.progress('a', { broadcastId: 'b1', shardId: 0, epoch: 1, watermark: 100, delivered: 100, skipped: 0, dead: 0, done: true, stopped: false }))).toBe(false);
     for (const piece of pieces) expect(report(s, piece, piece.end, { nodeKey: 'a', done: true })).toBe(false);
     expect(s.shardsOf('b1').map(snapshot)).toEqual(before);
     expectCountsAddUp(s, 'b1');
@@ -520,7 +562,7 @@ describe('Scheduler.nodeGone', () => {
     expect(['b', 'c']).toContain(first.nodeKey);
     // The old owner, with the old epoch, is rejected even if it comes back.
     s.nodeUp('a', 1);
-    expect(s.progress('a', { broadcastId: 'b1', shardId: 0, epoch: 1, watermark: 10, delivered: 10, skipped: 0, dead: 0, done: false, stopped: false })).toBe(false);
+    expect(applied(s.progress('a', { broadcastId: 'b1', shardId: 0, epoch: 1, watermark: 10, delivered: 10, skipped: 0, dead: 0, done: false, stopped: false }))).toBe(false);
     expect(shard.watermark).toBe(0);
     expect(s.beginRead('a', 'b1', 0, 1, 0, 10).ok).toBe(false);
     expect(s.beginRead(first.nodeKey, 'b1', 0, 2, 0, 10).ok).toBe(true);
@@ -661,7 +703,7 @@ describe('Scheduler.pause / resume', () => {
     // The owner still reports progress while stopping; it is accepted.
     expect(report(s, s0!, 6, { skipped: 1 })).toBe(true);
     // The owner confirms the stop of shard 0: [0,6) stays DONE, [6,10) is pending at the watermark.
-    expect(s.progress('a', { broadcastId: 'b1', shardId: 0, epoch: 1, watermark: 0, delivered: 0, skipped: 0, dead: 0, done: false, stopped: true })).toBe(true);
+    expect(applied(s.progress('a', { broadcastId: 'b1', shardId: 0, epoch: 1, watermark: 0, delivered: 0, skipped: 0, dead: 0, done: false, stopped: true }))).toBe(true);
     expect(s0).toMatchObject({ state: 'DONE', start: 0, end: 6, delivered: 5, skipped: 1 });
     const rest0 = s.shardsOf('b1').find((x) => x.start === 6)!;
     expect(rest0).toMatchObject({ end: 10, state: 'PENDING', watermark: 6 });

@@ -112,6 +112,9 @@ export interface SchedulerEffects {
   splits: Array<{ broadcastId: string; shardId: number; owner: string; pieceShardId: number; start: number; end: number }>;
 }
 
+/** What became of a progress report: applied, stale (the shard moved on), or refused as impossible. */
+export type ProgressOutcome = 'applied' | 'stale' | { refused: string };
+
 export interface SchedulerConfig {
   /** Concurrent shards per unit of capacity weight. */
   shardsPerWeight: number;
@@ -307,17 +310,26 @@ export class Scheduler {
     if (moved > 0) this.effects.takeovers.push({ nodeKey, shards: moved, atMs: this.clock.monotonicMs() });
   }
 
-  /** Progress from a node (through liveness). Returns false for a stale epoch or owner. */
-  progress(nodeKey: string, report: ShardProgressDomain): boolean {
+  /**
+   * Progress from a node (through liveness). 'stale' for a shard the node no
+   * longer holds under that epoch (normal after a hand-over); a refusal,
+   * with the reason, for a report from the owner that cannot be true — the
+   * numbers come from the network and are checked here, never asserted:
+   * a watermark that moves back or leaves the shard, counts that do not add
+   * up to the final range [start, watermark), or a count that shrinks.
+   */
+  progress(nodeKey: string, report: ShardProgressDomain): ProgressOutcome {
     const shard = this.shards.get(report.broadcastId)?.get(report.shardId);
     const node = this.nodes.get(nodeKey);
+    if (shard === undefined || shard.owner !== nodeKey || shard.epoch !== report.epoch) return 'stale';
+    if (shard.state !== 'ASSIGNED' && shard.state !== 'REVOKING') return 'stale';
+    // Only the owner's reports count as a sign that its order arrived.
     if (node !== undefined) node.lastReported.set(ref(report.broadcastId, report.shardId), this.clock.monotonicMs());
-    if (shard === undefined || shard.owner !== nodeKey || shard.epoch !== report.epoch) return false;
-    if (shard.state !== 'ASSIGNED' && shard.state !== 'REVOKING') return false;
     if (report.stopped && report.watermark === 0 && report.delivered + report.skipped + report.dead === 0) {
       // Stopped before it began (or the order never arrived): nothing to apply.
     } else {
-      if (report.watermark < shard.watermark || report.watermark > shard.end) return false;
+      const refused = checkReport(shard, report);
+      if (refused !== undefined) return { refused };
       if (report.watermark > shard.watermark || report.delivered !== shard.delivered || report.skipped !== shard.skipped || report.dead !== shard.dead) {
         shard.watermark = report.watermark;
         shard.delivered = report.delivered;
@@ -331,14 +343,14 @@ export class Scheduler {
       // The owner stopped the shard for good under this epoch (a revoke it
       // obeyed, or its own drain): the remainder can change hands at once.
       this.finishRevoke(shard);
-      return true;
+      return 'applied';
     }
     if (report.done && shard.watermark === shard.end && shard.state === 'ASSIGNED') {
       shard.state = 'DONE';
       this.persistShard(shard);
       this.maybeComplete(this.broadcasts.get(shard.broadcastId)!);
     }
-    return true;
+    return 'applied';
   }
 
   /**
@@ -653,6 +665,23 @@ export class Scheduler {
     this.effects.persist.push({ type: 'put', key: broadcastKey(meta.id), value: JSON.stringify(meta) });
     this.effects.changed.add(meta.id);
   }
+}
+
+/** Why a report from a shard's owner cannot be true, or undefined when it can. */
+function checkReport(shard: Shard, report: ShardProgressDomain): string | undefined {
+  const { watermark, delivered, skipped, dead } = report;
+  for (const [name, value] of [['watermark', watermark], ['delivered', delivered], ['skipped', skipped], ['dead', dead]] as const) {
+    if (!Number.isSafeInteger(value) || value < 0) return `${name} ${value} is not a count`;
+  }
+  if (watermark < shard.watermark) return `watermark ${watermark} is below the checkpointed ${shard.watermark}`;
+  if (watermark > shard.end) return `watermark ${watermark} is past the shard's end ${shard.end}`;
+  if (delivered + skipped + dead !== watermark - shard.start) {
+    return `counts ${delivered}+${skipped}+${dead} do not add up to the ${watermark - shard.start} final sequences [${shard.start}, ${watermark})`;
+  }
+  if (delivered < shard.delivered || skipped < shard.skipped || dead < shard.dead) {
+    return `counts ${delivered}/${skipped}/${dead} are below the checkpointed ${shard.delivered}/${shard.skipped}/${shard.dead}`;
+  }
+  return undefined;
 }
 
 function emptyEffects(): SchedulerEffects {
