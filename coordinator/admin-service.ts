@@ -1,5 +1,5 @@
 /** relaycast.v1.Admin: the operator's view of the coordinator. */
-import { toStatus } from '../shared/grpc-status';
+import { errorStatus, toStatus } from '../shared/grpc-status';
 import type { AdminHandlers } from '../shared/generated/relaycast/v1/Admin';
 import type { StateCount } from '../shared/generated/relaycast/v1/StateCount';
 import { checkId, memberKey } from '../shared/validate';
@@ -47,11 +47,16 @@ export function adminHandlers(coordinator: Coordinator): AdminHandlers {
       const key = memberKey(clusterId, nodeId);
       const record = registry.get(key);
       if (record?.kind === 'RELAY') return callback(toStatus({ code: 'INVALID_ARGUMENT', message: `${key} is a relay; only nodes can be drained` }));
-      const result = registry.drain(key, 'drain requested by an operator');
-      if (!result.ok) return callback(toStatus(result.error));
-      const shards = coordinator.scheduler.ownedBy(key);
-      coordinator.log.info({ nodeKey: key, shards }, 'node draining');
-      coordinator.commit().then(() => callback(null, { node: memberMessage(registry.get(key)!), shards }), (err: Error) => callback(err));
+      coordinator
+        .propose(() => {
+          const result = registry.drain(key, 'drain requested by an operator');
+          return result.ok ? { ok: true as const, shards: coordinator.scheduler.ownedBy(key) } : result;
+        }, 'api')
+        .then((result) => {
+          if (!result.ok) return callback(toStatus(result.error));
+          coordinator.log.info({ nodeKey: key, shards: result.shards }, 'node draining');
+          callback(null, { node: memberMessage(registry.get(key)!), shards: result.shards });
+        }, (err: unknown) => callback(errorStatus(err)));
     },
   };
 }

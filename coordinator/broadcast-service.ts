@@ -5,7 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { statusError, toStatus } from '../shared/grpc-status';
+import { errorStatus, statusError, toStatus } from '../shared/grpc-status';
+import { CommandError } from './coordinator';
 import { fail, ok, type Result } from '../shared/errors';
 import { prefixEnd, type BatchOp, type KvStore } from '../shared/store/store';
 import { checkId, DEAD_LETTER_REASON_LENGTH_MAX, LIST_RESPONSE_BYTES_MAX, truncate } from '../shared/validate';
@@ -48,6 +49,8 @@ export const LIMITS = {
   deadLettersPerReportMax: 10_000,
   /** Broadcast and upload ids are made here (22 characters); anything much longer is not one. */
   broadcastIdLengthMax: 64,
+  /** Creates, lifecycle changes and retries waiting their turn; beyond it they are refused (UNAVAILABLE, retry). */
+  adminCommandsQueuedMax: 1000,
 };
 
 /** Audience records read from the store per call while building a page. */
@@ -161,18 +164,39 @@ export function broadcastHandlers(coordinator: Coordinator, store: KvStore, conf
     const meta = scheduler.get(id);
     return meta === undefined ? fail('NOT_FOUND', `broadcast ${JSON.stringify(id)} does not exist`) : ok(meta);
   };
+  /**
+   * Creates, cancels, pauses, resumes and retries take turns: each reads
+   * what the one before it made durable, and each is one command (one
+   * atomic write) on the coordinator's command path.
+   */
+  let lane: Promise<unknown> = Promise.resolve();
+  let laneQueued = 0;
+  const inTurn = <T>(work: () => Promise<T>): Promise<T> => {
+    if (laneQueued >= LIMITS.adminCommandsQueuedMax) return Promise.reject(new CommandError('UNAVAILABLE', `${laneQueued} broadcast commands are waiting their turn; retry shortly`));
+    laneQueued += 1;
+    const run = lane.then(work);
+    lane = run.then(
+      () => void (laneQueued -= 1),
+      () => void (laneQueued -= 1),
+    );
+    return run;
+  };
   /** Cancel, pause and resume: a state change in the scheduler, durable before the answer. */
   const lifecycle = (id: string, callback: grpc.sendUnaryData<Broadcast>, op: 'cancel' | 'pause' | 'resume') => {
     const meta = lookup(id);
     if (!meta.ok) return callback(toStatus(meta.error));
-    const result = scheduler[op](meta.value.id);
-    if (!result.ok) return callback(toStatus(result.error));
-    coordinator.log.info({ broadcastId: meta.value.id, state: result.value.state }, `broadcast ${op}`);
-    scheduler.tick();
-    coordinator.commit().then(() => callback(null, snapshot(result.value)), (err: Error) => callback(err));
+    inTurn(() =>
+      coordinator.propose(() => {
+        const result = scheduler[op](meta.value.id);
+        if (result.ok) scheduler.tick();
+        return result;
+      }, 'api'),
+    ).then((result) => {
+      if (!result.ok) return callback(toStatus(result.error));
+      coordinator.log.info({ broadcastId: meta.value.id, state: result.value.state }, `broadcast ${op}`);
+      callback(null, snapshot(result.value));
+    }, (err: unknown) => callback(errorStatus(err)));
   };
-  /** Creates are serialised so that request ids and sequence numbers stay consistent. */
-  let creating: Promise<unknown> = Promise.resolve();
 
   return {
     CreateBroadcast(call, callback) {
@@ -193,78 +217,92 @@ export function broadcastHandlers(coordinator: Coordinator, store: KvStore, conf
       const recipients = checkRecipients('audience', req.audience);
       if (!recipients.ok) return callback(toStatus(recipients.error));
 
-      creating = creating.then(async () => {
+      inTurn(async (): Promise<Result<BroadcastMeta>> => {
         if (req.requestId !== '') {
           const existing = await store.get(KEY_REQUEST + req.requestId);
           const meta = existing === undefined ? undefined : scheduler.get(existing);
-          if (meta !== undefined) return callback(null, snapshot(meta));
+          if (meta !== undefined) return ok(meta);
         }
         let total = recipients.value.length;
-        const id = newId('bc-', coordinator.clock.wallMs());
-        let audienceId = id;
-        const ops: BatchOp[] = [];
+        let audienceId: string | undefined;
         if (req.uploadId !== '') {
           const upload = await store.get(KEY_UPLOAD + req.uploadId);
-          if (upload === undefined) return callback(statusError(grpc.status.NOT_FOUND, `upload ${JSON.stringify(req.uploadId)} does not exist (or did not complete)`));
+          if (upload === undefined) return fail('NOT_FOUND', `upload ${JSON.stringify(req.uploadId)} does not exist (or did not complete)`);
           total = (JSON.parse(upload) as UploadMeta).recipients;
           audienceId = req.uploadId;
         }
         const shardSize = effectiveShardSize(total, options.value.shardSize, (req.options?.shardSize ?? 0) !== 0);
-        if (!shardSize.ok) return callback(toStatus(shardSize.error));
+        if (!shardSize.ok) return shardSize;
         options.value.shardSize = shardSize.value;
-        if (req.uploadId === '') ops.push(...recipientOps(id, 0, recipients.value));
-        if (req.requestId !== '') ops.push({ type: 'put', key: KEY_REQUEST + req.requestId, value: id });
-        // The audience goes to disk first; the broadcast (meta and shards) with the next commit.
-        await store.batch(ops);
+        const id = newId('bc-', coordinator.clock.wallMs());
         const meta: BroadcastMeta = {
-          id, clusterId, template: req.template, options: options.value, state: 'PENDING', total, audienceId,
+          id, clusterId, template: req.template, options: options.value, state: 'PENDING', total, audienceId: audienceId ?? id,
           createdAtUnixMs: coordinator.clock.wallMs(), finishedAtUnixMs: 0, requestId: req.requestId, nextShardId: 0, deadRetried: 0,
         };
-        scheduler.create(meta);
-        scheduler.tick();
-        await coordinator.commit();
-        coordinator.log.info({ broadcastId: id, clusterId, total, shards: scheduler.shardsOf(id).length, audienceId }, 'broadcast created');
-        callback(null, snapshot(meta));
-      }).catch((err: Error) => callback(statusError(grpc.status.INTERNAL, err.message)));
+        // One atomic write: the inline audience, the request id, the broadcast and its shards.
+        await coordinator.propose((tx) => {
+          if (audienceId === undefined) tx.write(recipientOps(id, 0, recipients.value));
+          if (req.requestId !== '') tx.write([{ type: 'put', key: KEY_REQUEST + req.requestId, value: id }]);
+          scheduler.create(meta);
+          scheduler.tick();
+        }, 'api');
+        coordinator.log.info({ broadcastId: id, clusterId, total, shards: scheduler.shardsOf(id).length, audienceId: meta.audienceId }, 'broadcast created');
+        return ok(meta);
+      }).then((result) => (result.ok ? callback(null, snapshot(result.value)) : callback(toStatus(result.error))), (err: unknown) => callback(errorStatus(err)));
     },
 
     UploadAudience(call, callback) {
       const uploadId = newId('up-', coordinator.clock.wallMs());
+      const log = coordinator.log.child({ uploadId });
       let count = 0;
-      let failed = false;
+      let settled = false;
+      /** The last chunk write; a failed write settles the upload at once and is never left rejected. */
       let writing: Promise<void> = Promise.resolve();
-      const abort = (code: grpc.status, message: string) => {
-        if (failed) return;
-        failed = true;
-        // Keep nothing of a failed upload.
-        writing = writing.then(() => deletePrefix(store, audienceKey(uploadId, 0).slice(0, -12)));
-        void writing.then(() => callback(statusError(code, message)), () => callback(statusError(code, message)));
+      const finish = (error: grpc.ServiceError | undefined, response?: { uploadId: string; recipients: number }) => {
+        if (settled) return;
+        settled = true;
+        if (error === undefined) return callback(null, response);
+        // Keep nothing of a failed upload: remove what was written, after any write still in flight.
+        call.resume();
+        writing
+          .then(() => deletePrefix(store, audienceKey(uploadId, 0).slice(0, -12)))
+          .catch((err: unknown) => log.error({ err }, "removing a failed upload's recipients failed; without an upload record nothing can use them"))
+          .finally(() => callback(error));
       };
+      const refuse = (code: grpc.status, message: string) => finish(statusError(code, message));
+      const storeFailed = (err: Error) => `the coordinator could not store the audience (${err.message}); nothing was kept, upload again`;
       call.on('data', (chunk: { recipients: Recipient__Output[] }) => {
-        if (failed) return;
-        if (chunk.recipients.length > LIMITS.chunkRecipientsMax) return abort(grpc.status.INVALID_ARGUMENT, `a chunk has ${chunk.recipients.length} recipients (after ${count} accepted); at most ${LIMITS.chunkRecipientsMax} per chunk`);
+        if (settled) return;
+        if (chunk.recipients.length > LIMITS.chunkRecipientsMax) return refuse(grpc.status.INVALID_ARGUMENT, `a chunk has ${chunk.recipients.length} recipients (after ${count} accepted); at most ${LIMITS.chunkRecipientsMax} per chunk`);
         const checked = checkRecipients(`recipients (after ${count} accepted)`, chunk.recipients);
-        if (!checked.ok) return abort(grpc.status.INVALID_ARGUMENT, checked.error.message);
+        if (!checked.ok) return refuse(grpc.status.INVALID_ARGUMENT, checked.error.message);
         const from = count;
         count += checked.value.length;
         // Backpressure: read the next chunk only once this one is written.
         call.pause();
-        writing = writing.then(() => store.batch(recipientOps(uploadId, from, checked.value))).then(() => {
-          call.resume();
-        });
+        writing = writing.then(() => store.batch(recipientOps(uploadId, from, checked.value))).then(
+          () => {
+            if (!settled) call.resume();
+          },
+          (err: Error) => {
+            log.error({ err }, 'writing an upload chunk failed');
+            refuse(grpc.status.UNAVAILABLE, storeFailed(err));
+          },
+        );
       });
-      call.on('error', () => abort(grpc.status.CANCELLED, 'upload cancelled by the client'));
+      call.on('error', () => refuse(grpc.status.CANCELLED, 'upload cancelled by the client'));
       call.on('end', () => {
-        if (failed) return;
+        if (settled) return;
         writing
           .then(async () => {
-            if (count === 0) return abort(grpc.status.INVALID_ARGUMENT, 'the upload has no recipients');
+            if (settled) return;
+            if (count === 0) return refuse(grpc.status.INVALID_ARGUMENT, 'the upload has no recipients');
             const meta: UploadMeta = { uploadId, recipients: count, createdAtUnixMs: coordinator.clock.wallMs() };
             await store.put(KEY_UPLOAD + uploadId, JSON.stringify(meta));
-            coordinator.log.info({ uploadId, recipients: count }, 'audience uploaded');
-            callback(null, { uploadId, recipients: count });
+            log.info({ recipients: count }, 'audience uploaded');
+            finish(undefined, { uploadId, recipients: count });
           })
-          .catch((err: Error) => abort(grpc.status.INTERNAL, err.message));
+          .catch((err: Error) => refuse(grpc.status.UNAVAILABLE, storeFailed(err)));
       });
     },
 
@@ -294,31 +332,52 @@ export function broadcastHandlers(coordinator: Coordinator, store: KvStore, conf
       if (!meta.ok) return call.emit('error', statusError(toStatus(meta.error).code!, meta.error.message));
       const id = meta.value.id;
       const intervalMs = Math.max(LIMITS.watchIntervalMsMin, call.request.intervalMs === 0 ? 500 : call.request.intervalMs);
-      let lastSent = 0;
+      const now = () => coordinator.clock.monotonicMs();
+      let lastSent = Number.NEGATIVE_INFINITY;
       let timer: NodeJS.Timeout | undefined;
       let finished = false;
+      /** The client has not taken the last snapshot: send the newest once it drains (snapshots supersede each other). */
+      let blocked = false;
+      let changedWhileBlocked = false;
+      let unsubscribe: () => void = () => undefined;
+      const stop = () => {
+        finished = true;
+        unsubscribe();
+        if (timer !== undefined) clearTimeout(timer);
+      };
       const send = () => {
         timer = undefined;
         if (finished) return;
-        const current = scheduler.get(id)!;
-        lastSent = Date.now();
-        call.write(snapshot(current));
+        const current = scheduler.get(id);
+        if (current === undefined) {
+          stop();
+          return call.emit('error', statusError(grpc.status.NOT_FOUND, `broadcast ${id} no longer exists`));
+        }
+        lastSent = now();
+        blocked = !call.write(snapshot(current));
         if (FINAL.has(current.state)) {
-          finished = true;
-          coordinator.broadcastListeners.delete(listener);
+          stop();
           call.end();
         }
       };
-      const listener = (changed: ReadonlySet<string>) => {
-        if (!changed.has(id) || timer !== undefined || finished) return;
-        timer = setTimeout(send, Math.max(0, lastSent + intervalMs - Date.now()));
+      const schedule = () => {
+        if (timer !== undefined || finished) return;
+        if (blocked) return void (changedWhileBlocked = true);
+        timer = setTimeout(send, Math.max(0, lastSent + intervalMs - now()));
       };
-      coordinator.broadcastListeners.add(listener);
-      call.on('cancelled', () => {
-        finished = true;
-        coordinator.broadcastListeners.delete(listener);
-        if (timer !== undefined) clearTimeout(timer);
+      const subscribed = coordinator.onBroadcastChange((changed) => {
+        if (changed.has(id)) schedule();
       });
+      if (subscribed === undefined) return call.emit('error', statusError(grpc.status.RESOURCE_EXHAUSTED, 'too many WatchBroadcast streams are open on this coordinator; retry later or poll GetBroadcast'));
+      unsubscribe = subscribed;
+      call.on('drain', () => {
+        blocked = false;
+        if (changedWhileBlocked) {
+          changedWhileBlocked = false;
+          schedule();
+        }
+      });
+      call.on('cancelled', stop);
       send();
     },
 
@@ -357,8 +416,7 @@ export function broadcastHandlers(coordinator: Coordinator, store: KvStore, conf
       const id = meta.value.id;
       const wanted = call.request.sequences.length === 0 ? undefined : new Set(call.request.sequences);
       if (wanted !== undefined && wanted.size > LIMITS.retryMax) return callback(statusError(grpc.status.INVALID_ARGUMENT, `at most ${LIMITS.retryMax} sequences per call`));
-      if (meta.value.state === 'CANCELLED') return callback(statusError(grpc.status.FAILED_PRECONDITION, `broadcast ${id} is cancelled`));
-      creating = creating.then(async () => {
+      inTurn(async () => {
         const prefix = deadLetterKey(id, 0).slice(0, -12);
         const sequences: number[] = [];
         for await (const [, value] of store.scan({ gte: prefix, lt: prefixEnd(prefix) })) {
@@ -366,14 +424,20 @@ export function broadcastHandlers(coordinator: Coordinator, store: KvStore, conf
           if (wanted === undefined || wanted.has(dl.sequence)) sequences.push(dl.sequence);
           if (sequences.length >= LIMITS.retryMax) break;
         }
-        await store.batch(sequences.map((seq) => ({ type: 'del', key: deadLetterKey(id, seq) })));
-        const result = scheduler.retry(id, sequences);
+        // One command: the dead letters leave the queue in the same atomic
+        // write that hands them back as new shards, or not at all.
+        return coordinator.propose((tx) => {
+          const result = scheduler.retry(id, sequences);
+          if (!result.ok) return result;
+          tx.write(sequences.map((seq) => ({ type: 'del', key: deadLetterKey(id, seq) })));
+          scheduler.tick();
+          return ok({ meta: result.value, retried: sequences.length });
+        }, 'api');
+      }).then((result) => {
         if (!result.ok) return callback(toStatus(result.error));
-        scheduler.tick();
-        await coordinator.commit();
-        coordinator.log.info({ broadcastId: id, retried: sequences.length }, 'dead letters retried');
-        callback(null, { retried: sequences.length, broadcast: snapshot(result.value) });
-      }).catch((err: Error) => callback(statusError(grpc.status.INTERNAL, err.message)));
+        coordinator.log.info({ broadcastId: id, retried: result.value.retried }, 'dead letters retried');
+        callback(null, { retried: result.value.retried, broadcast: snapshot(result.value.meta) });
+      }, (err: unknown) => callback(errorStatus(err)));
     },
   };
 }
@@ -384,13 +448,14 @@ export function shardDataHandlers(coordinator: Coordinator, store: KvStore): Sha
     ReadAudience(call, callback) {
       const { broadcastId, shardId, epoch, nodeKey, fromSequence, limit } = call.request;
       const pageSize = Math.min(limit === 0 ? 1000 : limit, LIMITS.audiencePageMax);
-      const held = scheduler.beginRead(nodeKey, broadcastId, shardId, epoch, fromSequence, pageSize);
-      if (!held.ok) return callback(toStatus(held.error));
-      const { shard, end } = held.value;
-      const meta = scheduler.get(broadcastId)!;
-      // Captured now: a split while the page is read never cuts below `end`.
-      const shardEnd = shard.end;
       (async () => {
+        // A command, not a query: the read frontier it records decides where a split may cut.
+        const held = await coordinator.propose(() => scheduler.beginRead(nodeKey, broadcastId, shardId, epoch, fromSequence, pageSize), 'member', { ordered: false });
+        if (!held.ok) return callback(toStatus(held.error));
+        const { shard, end } = held.value;
+        const audienceId = scheduler.get(broadcastId)!.audienceId;
+        // Captured now: a split while the page is read never cuts below `end`.
+        const shardEnd = shard.end;
         const lines: string[] = [];
         let bytes = 0;
         // Sequences are dense (0..total-1), so the page is contiguous; a
@@ -399,7 +464,7 @@ export function shardDataHandlers(coordinator: Coordinator, store: KvStore): Sha
         // and no more in memory at once than one slice.
         let next = fromSequence;
         read: while (next < end) {
-          const slice = await store.scanValues({ gte: audienceKey(meta.audienceId, next), lt: audienceKey(meta.audienceId, end), limit: AUDIENCE_READ_SLICE });
+          const slice = await store.scanValues({ gte: audienceKey(audienceId, next), lt: audienceKey(audienceId, end), limit: AUDIENCE_READ_SLICE });
           for (const value of slice) {
             bytes += value.length * 3 + 1;
             if (lines.length > 0 && bytes > LIMITS.audiencePageBytesMax) break read;
@@ -409,30 +474,38 @@ export function shardDataHandlers(coordinator: Coordinator, store: KvStore): Sha
           next += slice.length;
         }
         callback(null, { recordsJson: `[${lines.join(',')}]`, firstSequence: fromSequence, count: lines.length, shardEnd });
-      })().catch((err: Error) => callback(statusError(grpc.status.INTERNAL, err.message)));
+      })().catch((err: unknown) => callback(errorStatus(err)));
     },
 
     ReportDeadLetters(call, callback) {
       const { broadcastId, shardId, epoch, nodeKey, deadLetters } = call.request;
-      const shard = scheduler.shard(broadcastId, shardId);
-      if (shard === undefined || shard.owner !== nodeKey || shard.epoch !== epoch || (shard.state !== 'ASSIGNED' && shard.state !== 'REVOKING')) {
-        return callback(statusError(grpc.status.FAILED_PRECONDITION, `shard ${broadcastId}#${shardId} epoch ${epoch} is not held by ${nodeKey}`));
-      }
       if (deadLetters.length > LIMITS.deadLettersPerReportMax) return callback(statusError(grpc.status.INVALID_ARGUMENT, `${deadLetters.length} dead letters in one report; at most ${LIMITS.deadLettersPerReportMax}`));
-      for (const dl of deadLetters) {
-        if (dl.sequence < shard.start || dl.sequence >= shard.end) return callback(statusError(grpc.status.OUT_OF_RANGE, `dead letter ${dl.sequence} is outside shard [${shard.start}, ${shard.end})`));
-        if (dl.recipientId.length > LIMITS.recipientIdLengthMax) return callback(statusError(grpc.status.INVALID_ARGUMENT, `dead letter ${dl.sequence}: recipient_id is longer than ${LIMITS.recipientIdLengthMax} characters`));
-      }
-      const ops: BatchOp[] = deadLetters.map((dl) => ({
-        type: 'put',
-        key: deadLetterKey(broadcastId, dl.sequence),
-        value: JSON.stringify({ broadcastId, sequence: dl.sequence, recipientId: dl.recipientId, reason: truncate(dl.reason, DEAD_LETTER_REASON_LENGTH_MAX), attempts: dl.attempts }),
-      }));
-      store.batch(ops).then(() => {
-        for (const dl of deadLetters) coordinator.log.warn({ broadcastId, shardId, nodeKey, sequence: dl.sequence, recipientId: dl.recipientId, reason: dl.reason }, 'dead letter');
-        callback(null, {});
-      }, (err: Error) => callback(statusError(grpc.status.INTERNAL, err.message)));
+      // One command: ownership is checked against the state the write lands in.
+      coordinator
+        .propose((tx): Result<number> => {
+          const shard = scheduler.shard(broadcastId, shardId);
+          if (shard === undefined || shard.owner !== nodeKey || shard.epoch !== epoch || (shard.state !== 'ASSIGNED' && shard.state !== 'REVOKING')) {
+            return fail('FAILED_PRECONDITION', `shard ${broadcastId}#${shardId} epoch ${epoch} is not held by ${nodeKey}`);
+          }
+          for (const dl of deadLetters) {
+            if (dl.sequence < shard.start || dl.sequence >= shard.end) return fail('OUT_OF_RANGE', `dead letter ${dl.sequence} is outside shard [${shard.start}, ${shard.end})`);
+            if (dl.recipientId.length > LIMITS.recipientIdLengthMax) return fail('INVALID_ARGUMENT', `dead letter ${dl.sequence}: recipient_id is longer than ${LIMITS.recipientIdLengthMax} characters`);
+          }
+          tx.write(deadLetters.map((dl): BatchOp => ({
+            type: 'put',
+            key: deadLetterKey(broadcastId, dl.sequence),
+            value: JSON.stringify({ broadcastId, sequence: dl.sequence, recipientId: dl.recipientId, reason: truncate(dl.reason, DEAD_LETTER_REASON_LENGTH_MAX), attempts: dl.attempts }),
+          })));
+          return ok(deadLetters.length);
+        }, 'member')
+        .then((result) => {
+          if (!result.ok) return callback(toStatus(result.error));
+          if (deadLetters.length > 0) {
+            const first = deadLetters[0]!;
+            coordinator.log.warn({ broadcastId, shardId, nodeKey, deadLetters: deadLetters.length, sequence: first.sequence, recipientId: first.recipientId, reason: truncate(first.reason, DEAD_LETTER_REASON_LENGTH_MAX) }, 'dead letters recorded (the first shown)');
+          }
+          callback(null, {});
+        }, (err: unknown) => callback(errorStatus(err)));
     },
   };
 }
-

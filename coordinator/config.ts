@@ -21,6 +21,7 @@ export interface CoordinatorConfig extends TransportConfig {
   splitSizeMin: number;
   checkpointIntervalMs: number;
   orderResendMs: number;
+  commitsQueuedMax: number;
   metricsListen: string;
   apiRatePerS: number;
   apiBurst: number;
@@ -49,6 +50,7 @@ export const COORDINATOR_SCHEMA: Schema = [
   { name: 'splitSizeMin', kind: 'int', default: 500, min: 1, max: 10_000_000, doc: 'A remainder is never cut into pieces smaller than this (takeover, stealing).' },
   { name: 'checkpointIntervalMs', kind: 'int', default: 200, min: 1, max: 60_000, doc: 'Shard progress is written to LevelDB at most this often (in one batch).' },
   { name: 'orderResendMs', kind: 'int', default: 2000, min: 50, max: 600_000, doc: 'Re-send an order or revoke that its node has not confirmed after this long.' },
+  { name: 'commitsQueuedMax', kind: 'int', default: 10_000, min: 1, max: 1_000_000, doc: 'Changes waiting for the store (one atomic write each) beyond which API calls that change state are refused with UNAVAILABLE and member streams stop being read until the queue drains (liveness is never refused).' },
   METRICS_LISTEN_OPTION,
   { name: 'apiRatePerS', kind: 'int', default: 1000, min: 0, max: 1_000_000, doc: 'Calls per second one client (peer address) may make to the public API (Broadcasts, Membership, Admin; a stream counts once); more are refused with RESOURCE_EXHAUSTED. 0: unlimited. Node and relay traffic is never limited.' },
   { name: 'apiBurst', kind: 'int', default: 2000, min: 1, max: 1_000_000, doc: 'Calls a client may make at once, above --api-rate-per-s, after being idle.' },

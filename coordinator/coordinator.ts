@@ -1,13 +1,25 @@
 /**
- * The coordinator's shell: owns the store, the registry core, the watch hub
- * and the routes (direct sessions and relay links) that reach members.
+ * The coordinator's shell: owns the store, the cores (registry, scheduler,
+ * the member protocol), the watch hub and the routes (direct sessions and
+ * relay links) that reach members.
  *
- * Every change goes through commit(): the core's effects are persisted
- * first, then events are published and messages sent — in order.
+ * One command path: every change is a command given to propose(). The
+ * command runs against the cores synchronously; what the cores produced
+ * (plus any store writes the command adds) is persisted in one atomic batch;
+ * only then are events published, messages sent and the caller answered —
+ * in the order the commands were proposed. This is the one place that
+ * decides whether a change may be made at all (a failed store, shutdown, a
+ * full commit queue; leadership, with several coordinators).
+ *
+ * A store that cannot write is fatal: acknowledged state must never be
+ * lost. The coordinator logs it, refuses every later command with
+ * UNAVAILABLE (nothing hangs), and calls onFatal (the process exits
+ * non-zero); a restart loads what was durable.
  */
 import type { Logger } from '../shared/log';
-import type { KvStore } from '../shared/store/store';
+import type { BatchOp, KvStore } from '../shared/store/store';
 import { prefixEnd } from '../shared/store/store';
+import type { ErrorCode, OpError } from '../shared/errors';
 import {
   KEY_MEMBER,
   KEY_META_REVISION,
@@ -15,18 +27,16 @@ import {
   type Clock,
   type MemberRecord,
   type MembershipEvent,
-  type Outbound,
   type RegistryConfig,
   type RouteId,
 } from './core/registry';
 import { WatchHub } from './watch-hub';
 import { ControlPlane, isEmpty, type ControlEffects } from './core/control';
+import { MemberLinks, outboundReply, type ProgressApplied, type Reply } from './core/links';
 import {
   KEY_BROADCAST,
   KEY_SHARD,
   Scheduler,
-  shardKey,
-  type ShardProgressDomain,
   type BroadcastMeta,
   type SchedulerConfig,
   type SchedulerSend,
@@ -36,10 +46,8 @@ import type { SessionMessage } from '../shared/generated/relaycast/v1/SessionMes
 
 /** Where messages for members on one route go: a direct session or a relay link. */
 export interface RouteSink {
-  /** Registry decisions: lease lost, session superseded. */
-  deliver(outbound: Outbound): void;
-  /** Orders and revokes for the member `key`. */
-  send(key: string, message: SessionMessage): void;
+  /** A reply for the member `key` (orders, revokes, lease losses, closes). */
+  send(key: string, reply: Reply): void;
 }
 
 export interface CoordinatorOptions {
@@ -49,6 +57,10 @@ export interface CoordinatorOptions {
   dataAddress: string;
   failureCheckIntervalMs: number;
   watchBufferEventsMax: number;
+  /** Commits waiting for the store beyond which API commands are refused and member streams pause. */
+  commitQueueMax: number;
+  /** Called once when the store failed a write: the process must exit non-zero (main.ts); tests observe it. */
+  onFatal: (err: unknown) => void;
 }
 
 /** What one commit made durable and published, for observers such as the metrics. */
@@ -58,17 +70,50 @@ export interface Applied {
   takeoverLatenciesMs: readonly number[];
 }
 
+/**
+ * Who proposes: the public API (refused with UNAVAILABLE when the commit
+ * queue is full), a member stream (never refused — liveness must flow —
+ * but its shell pauses reading while the queue is full), or the coordinator
+ * itself (ticks, closed routes).
+ */
+export type Proposer = 'api' | 'member' | 'internal';
+
+/** What a command may do beyond the cores: add store writes to the same atomic batch. */
+export interface Tx {
+  write(ops: readonly BatchOp[]): void;
+}
+
+/** A command the coordinator refused or could not make durable: an operating error for the edge. */
+export class CommandError extends Error implements OpError {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Bound on the reassignment latencies kept for GetStatus. */
+const TAKEOVER_LATENCIES_KEPT = 1000;
+/** Bound on WatchBroadcast listeners (streams), like the watch hub's watchers. */
+export const BROADCAST_LISTENERS_MAX = 10_000;
+
 export class Coordinator {
-  private applying: Promise<void> = Promise.resolve();
+  /** The last write in the commit chain; never left rejected. */
+  private writing: Promise<void> = Promise.resolve();
+  /** Commits proposed whose write has not finished. */
+  private queued = 0;
+  private roomWaiters: Array<() => void> = [];
+  private fatal: unknown = undefined;
   private readonly routes = new Map<RouteId, RouteSink>();
   private ticker: NodeJS.Timeout | undefined;
   private routeSeq = 0;
   /** Counters for GetStatus and benchmarks. */
-  readonly stats = { livenessPackets: 0, relayedLivenessPackets: 0, relayBatches: 0, startedMs: 0 };
+  readonly stats = { livenessPackets: 0, relayedLivenessPackets: 0, relayBatches: 0, startedMs: 0, progressRefused: 0, commandsRefusedBusy: 0 };
   private closed = false;
 
-  /** Listeners for broadcast changes (WatchBroadcast), called after persistence. */
-  readonly broadcastListeners = new Set<(changed: ReadonlySet<string>) => void>();
+  /** Listeners for broadcast changes (WatchBroadcast), called after persistence; at most BROADCAST_LISTENERS_MAX. */
+  private readonly broadcastListeners = new Set<(changed: ReadonlySet<string>) => void>();
   /** DOWN → reassignment orders sent, in ms, most recent last (bounded). */
   readonly takeoverLatenciesMs: number[] = [];
   /** Called after each commit is durable and published. */
@@ -80,11 +125,13 @@ export class Coordinator {
    */
   private readonly unpersistedProgress = new Map<string, number>();
 
+  /** Read-only use by services (queries); changes go through propose(). */
   readonly registry: Registry;
   readonly scheduler: Scheduler;
+  readonly links: MemberLinks;
 
   private constructor(
-    readonly control: ControlPlane,
+    private readonly control: ControlPlane,
     readonly watchHub: WatchHub,
     private readonly store: KvStore,
     private readonly options: CoordinatorOptions,
@@ -93,6 +140,7 @@ export class Coordinator {
   ) {
     this.registry = control.registry;
     this.scheduler = control.scheduler;
+    this.links = new MemberLinks(control, options.registry);
     this.stats.startedMs = clock.monotonicMs();
   }
 
@@ -121,9 +169,55 @@ export class Coordinator {
 
   start(): void {
     this.ticker = setInterval(() => {
-      this.control.tick();
-      void this.commit();
+      // Under overload, skip a tick rather than queue it behind the others:
+      // the registry treats the gap as a stall of its own and judges nobody.
+      if (this.queued >= this.options.commitQueueMax) return;
+      this.propose(() => this.control.tick(), 'internal').catch(() => undefined);
     }, this.options.failureCheckIntervalMs);
+  }
+
+  /**
+   * Apply `command` to the cores now, persist what it produced (with the
+   * writes it added through `tx`) after every earlier command's, then
+   * publish and send; resolves with the command's value once all that is
+   * done. `ordered: false` answers at once when the command wrote nothing
+   * (a read that needs no earlier write to be durable first).
+   */
+  propose<T>(command: (tx: Tx) => T, proposer: Proposer, options: { ordered?: boolean } = {}): Promise<T> {
+    const refused = this.refusal(proposer);
+    if (refused !== undefined) return Promise.reject(refused);
+    const extra: BatchOp[] = [];
+    const value = command({ write: (ops) => void extra.push(...ops) });
+    const effects = this.control.collect();
+    if (extra.length === 0 && isEmpty(effects)) {
+      if (options.ordered === false) return Promise.resolve(value);
+      // Nothing new to write, but the answer must not overtake earlier commits.
+      return this.writing.then(() => this.answer(value));
+    }
+    this.queued += 1;
+    const collectedMs = this.clock.monotonicMs();
+    const done = this.writing.then(() => this.apply(effects, extra, collectedMs));
+    this.writing = done.then(
+      () => this.dequeued(),
+      () => this.dequeued(),
+    );
+    return done.then(() => value);
+  }
+
+  /** Whether member streams should stop reading until whenRoom() resolves. */
+  get busy(): boolean {
+    return this.queued >= this.options.commitQueueMax;
+  }
+
+  /** Resolves when the commit queue has room again. */
+  whenRoom(): Promise<void> {
+    if (!this.busy) return Promise.resolve();
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
+
+  /** Commits waiting for the store (for metrics and GetStatus). */
+  get commitsQueued(): number {
+    return this.queued;
   }
 
   /** A fresh route id for a direct session. */
@@ -139,19 +233,19 @@ export class Coordinator {
   removeRoute(route: RouteId, sink: RouteSink): void {
     if (this.routes.get(route) !== sink) return; // already replaced by a newer link
     this.routes.delete(route);
-    this.registry.routeClosed(route);
-    void this.commit();
+    this.propose(() => this.registry.routeClosed(route), 'internal').catch(() => undefined);
   }
 
-  /** Shard progress from a renewed liveness packet, noting changes that await a checkpoint. */
-  applyProgress(nodeKey: string, report: ShardProgressDomain): void {
-    const shard = this.scheduler.shard(report.broadcastId, report.shardId);
-    if (shard === undefined) return void this.scheduler.progress(nodeKey, report);
-    const { watermark, delivered, skipped, dead } = shard;
-    this.scheduler.progress(nodeKey, report);
-    if (shard.watermark === watermark && shard.delivered === delivered && shard.skipped === skipped && shard.dead === dead) return;
-    const key = shardKey(shard.broadcastId, shard.shardId);
-    if (!this.unpersistedProgress.has(key)) this.unpersistedProgress.set(key, this.clock.monotonicMs());
+  /** Note progress that awaits a checkpoint and log refused reports (a buggy or hostile node). */
+  noteProgress(applied: ProgressApplied): void {
+    if (applied.progressed.length > 0) {
+      const now = this.clock.monotonicMs();
+      for (const key of applied.progressed) if (!this.unpersistedProgress.has(key)) this.unpersistedProgress.set(key, now);
+    }
+    for (const r of applied.refusals) {
+      this.stats.progressRefused += 1;
+      this.log.warn({ nodeKey: r.nodeKey, broadcastId: r.broadcastId, shardId: r.shardId, epoch: r.epoch, reason: r.reason }, 'progress report refused: it cannot be true (the shard keeps its last checkpoint)');
+    }
   }
 
   /** Age in ms of the oldest shard progress accepted but not yet written to the store; 0 when all is written. */
@@ -167,43 +261,49 @@ export class Coordinator {
     return { direct: this.routes.size - relay, relay };
   }
 
-  /**
-   * Persist what the registry produced, then publish events and send.
-   * Resolves once this and every earlier commit is applied.
-   */
-  /**
-   * Makes everything decided so far durable, then publishes it; resolves
-   * once that is done. Each call writes what was collected at that moment,
-   * in order. (Group commit — sharing one write among the commits that
-   * arrive while a write is in flight — was tried: it made acks to relays
-   * so lumpy during a registration storm that 100,000 relayed leaves went
-   * SUSPECT waiting for their welcomes.)
-   */
-  commit(): Promise<void> {
-    const effects = this.control.collect();
-    if (isEmpty(effects)) return this.applying;
-    const collectedMs = this.clock.monotonicMs();
-    this.applying = this.applying.then(() => this.apply(effects, collectedMs));
-    return this.applying;
+  /** Listen for broadcast changes; false when too many listen already. Returns an unsubscribe function. */
+  onBroadcastChange(listener: (changed: ReadonlySet<string>) => void): (() => void) | undefined {
+    if (this.broadcastListeners.size >= BROADCAST_LISTENERS_MAX) return undefined;
+    this.broadcastListeners.add(listener);
+    return () => void this.broadcastListeners.delete(listener);
   }
 
-  /** Resolves when everything the registry has done so far is durable and published. */
-  async settled(): Promise<void> {
-    for (let i = 0; i < 100 && !this.closed; i++) {
-      await this.commit();
-      if (this.registry.takeEffectsPending() === false) return;
+  get broadcastWatchers(): number {
+    return this.broadcastListeners.size;
+  }
+
+  private refusal(proposer: Proposer): CommandError | undefined {
+    if (this.fatal !== undefined) return new CommandError('UNAVAILABLE', 'the coordinator cannot write to its store and is stopping; retry against it once it restarted');
+    if (this.closed && proposer !== 'internal') return new CommandError('UNAVAILABLE', 'the coordinator is shutting down');
+    if (proposer === 'api' && this.queued >= this.options.commitQueueMax) {
+      this.stats.commandsRefusedBusy += 1;
+      return new CommandError('UNAVAILABLE', `the coordinator is busy (${this.queued} commits waiting for the store); retry shortly`);
     }
+    return undefined;
   }
 
-  private async apply({ membership: effects, scheduled }: ControlEffects, collectedMs: number): Promise<void> {
-    const persist = scheduled.persist.length === 0 ? effects.persist : [...effects.persist, ...scheduled.persist];
+  private answer<T>(value: T): T {
+    if (this.fatal !== undefined) throw this.refusal('internal')!;
+    return value;
+  }
+
+  private dequeued(): void {
+    this.queued -= 1;
+    if (this.busy || this.roomWaiters.length === 0) return;
+    const waiters = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  private async apply({ membership: effects, scheduled }: ControlEffects, extra: readonly BatchOp[], collectedMs: number): Promise<void> {
+    if (this.fatal !== undefined) throw this.refusal('internal')!;
+    const persist = [...effects.persist, ...scheduled.persist, ...extra];
     if (persist.length > 0) {
       try {
         await this.store.batch(persist);
       } catch (err) {
-        // Acknowledged state must never be lost: a store that cannot write is fatal.
-        this.log.fatal({ err }, 'store write failed; exiting');
-        process.exit(70);
+        this.fail(err);
+        throw this.refusal('internal')!;
       }
       if (this.unpersistedProgress.size > 0) {
         // A change that arrived after these effects were collected is not in this write.
@@ -214,29 +314,47 @@ export class Coordinator {
         }
       }
     }
+    // Durable: now publish and send. Nothing a listener or a transport does can undo it or stop the next commit.
     for (const event of effects.events) {
       const m = event.member;
       this.log.info({ event: event.type, nodeKey: m.key, clusterId: m.clusterId, nodeId: m.memberId, kind: m.kind, epoch: m.epoch, revision: event.revision, reason: event.reason }, `${m.kind.toLowerCase()} ${m.key} ${event.type}`);
     }
-    this.watchHub.publish(effects.events);
-    for (const outbound of effects.send) this.routes.get(outbound.route)?.deliver(outbound);
-    for (const send of scheduled.send) this.sendToNode(send);
+    this.guard('watch hub', () => this.watchHub.publish(effects.events));
+    for (const outbound of effects.send) this.guard('route', () => this.routes.get(outbound.route)?.send(outbound.key, outboundReply(outbound)));
+    for (const send of scheduled.send) this.guard('route', () => this.sendToNode(send));
     const now = this.clock.monotonicMs();
     const takeoverLatenciesMs: number[] = [];
     for (const takeover of scheduled.takeovers) {
       const latencyMs = now - takeover.atMs;
       takeoverLatenciesMs.push(latencyMs);
       this.takeoverLatenciesMs.push(latencyMs);
-      if (this.takeoverLatenciesMs.length > 1000) this.takeoverLatenciesMs.shift();
+      if (this.takeoverLatenciesMs.length > TAKEOVER_LATENCIES_KEPT) this.takeoverLatenciesMs.shift();
       this.log.info({ nodeKey: takeover.nodeKey, shards: takeover.shards, reassignMs: Math.round(latencyMs * 10) / 10 }, 'remainder of a DOWN node handed on');
     }
     for (const split of scheduled.splits) {
       this.log.info({ broadcastId: split.broadcastId, shardId: split.shardId, nodeKey: split.owner, pieceShardId: split.pieceShardId, start: split.start, end: split.end }, 'unread tail split off for an idle node');
     }
-    if (scheduled.changed.size > 0) for (const listener of this.broadcastListeners) listener(scheduled.changed);
+    if (scheduled.changed.size > 0) for (const listener of this.broadcastListeners) this.guard('broadcast listener', () => listener(scheduled.changed));
     if (this.appliedListeners.size > 0 && (effects.events.length > 0 || takeoverLatenciesMs.length > 0)) {
-      for (const listener of this.appliedListeners) listener({ events: effects.events, takeoverLatenciesMs });
+      for (const listener of this.appliedListeners) this.guard('applied listener', () => listener({ events: effects.events, takeoverLatenciesMs }));
     }
+  }
+
+  /** Publishing is after the write: a throwing observer is a bug to log, never a reason to stop committing. */
+  private guard(what: string, publish: () => void): void {
+    try {
+      publish();
+    } catch (err) {
+      this.log.error({ err, what }, 'publishing a durable change failed; continuing');
+    }
+  }
+
+  private fail(err: unknown): void {
+    if (this.fatal !== undefined) return;
+    this.fatal = err;
+    if (this.ticker !== undefined) clearInterval(this.ticker);
+    this.log.fatal({ err }, 'store write failed: the change was not made durable, so nothing more can be acknowledged; exiting (a restart loads what is durable)');
+    this.options.onFatal(err);
   }
 
   private sendToNode(send: SchedulerSend): void {
@@ -244,20 +362,22 @@ export class Coordinator {
     const sink = route === undefined ? undefined : this.routes.get(route);
     // No route now: the scheduler re-sends unconfirmed orders when the node is back.
     if (sink === undefined) return;
+    let message: SessionMessage;
     if (send.kind === 'order') {
       const o = send.order;
       this.log.info({ nodeKey: send.nodeKey, broadcastId: o.broadcastId, shardId: o.shardId, epoch: o.epoch, start: o.start, end: o.end }, 'shard ordered');
-      sink.send(send.nodeKey, { order: { ...o, dataAddress: this.options.dataAddress, leaseEpoch: this.registry.get(send.nodeKey)?.epoch ?? 0 } });
+      message = { order: { ...o, dataAddress: this.options.dataAddress, leaseEpoch: this.registry.get(send.nodeKey)?.epoch ?? 0 } };
     } else {
       this.log.info({ nodeKey: send.nodeKey, broadcastId: send.broadcastId, shardId: send.shardId, epoch: send.epoch, reason: send.reason }, 'shard revoked');
-      sink.send(send.nodeKey, { revoke: { broadcastId: send.broadcastId, shardId: send.shardId, epoch: send.epoch, reason: send.reason } });
+      message = { revoke: { broadcastId: send.broadcastId, shardId: send.shardId, epoch: send.epoch, reason: send.reason } };
     }
+    sink.send(send.nodeKey, { message });
   }
 
   async close(): Promise<void> {
     this.closed = true;
     if (this.ticker !== undefined) clearInterval(this.ticker);
-    await this.commit();
+    await this.writing;
     this.watchHub.closeAll();
   }
 }

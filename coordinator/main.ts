@@ -73,13 +73,16 @@ export async function runCoordinator(config: CoordinatorConfig): Promise<void> {
     dataAddress: config.advertiseAddress === '' ? address : config.advertiseAddress,
     failureCheckIntervalMs: config.failureCheckIntervalMs,
     watchBufferEventsMax: config.watchBufferEventsMax,
+    commitQueueMax: config.commitsQueuedMax,
+    // Exit 70 (EX_SOFTWARE) once the fatal line is written; a restart loads what is durable.
+    onFatal: () => log.flush(() => process.exit(70)),
   }, log);
   handlers = {
     admin: adminHandlers(coordinator),
     broadcasts: broadcastHandlers(coordinator, store, { shardSizeDefault: config.shardSizeDefault, clusterIdDefault: 'default' }),
     shardData: guardShardData(shardDataHandlers(coordinator, store)),
     membership: guardMembership(membershipHandlers(coordinator, registryConfig)),
-    session: nodeSessionHandlers(coordinator, registryConfig),
+    session: nodeSessionHandlers(coordinator),
     link: relayLinkHandlers(coordinator, registryConfig),
   };
   if (metrics !== undefined) registerCoordinatorMetrics(metrics, coordinator);

@@ -1,6 +1,6 @@
 /** relaycast.v1.Membership: register, deregister, list and watch. */
 import * as grpc from '@grpc/grpc-js';
-import { statusError, toStatus } from '../shared/grpc-status';
+import { errorStatus, statusError, toStatus } from '../shared/grpc-status';
 import type { MembershipHandlers } from '../shared/generated/relaycast/v1/Membership';
 import type { Member } from '../shared/generated/relaycast/v1/Member';
 import { checkId, checkInstanceId, LIST_RESPONSE_BYTES_MAX, memberKey } from '../shared/validate';
@@ -32,9 +32,10 @@ export function membershipHandlers(coordinator: Coordinator, config: RegistryCon
   const { registry } = coordinator;
   return {
     Register(call, callback) {
-      const result = registry.attach('NODE', registerInput(call.request), 0, coordinator.newDirectRoute());
-      if (!result.ok) return callback(toStatus(result.error));
-      coordinator.commit().then(() => callback(null, registerResponse(result.value, config)), (err: Error) => callback(err));
+      coordinator.propose(() => registry.attach('NODE', registerInput(call.request), 0, coordinator.newDirectRoute()), 'api').then(
+        (result) => (result.ok ? callback(null, registerResponse(result.value, config)) : callback(toStatus(result.error))),
+        (err: unknown) => callback(errorStatus(err)),
+      );
     },
 
     Deregister(call, callback) {
@@ -42,9 +43,10 @@ export function membershipHandlers(coordinator: Coordinator, config: RegistryCon
       for (const check of [checkId('cluster_id', clusterId), checkId('node_id', nodeId), checkInstanceId('instance_id', instanceId)]) {
         if (!check.ok) return callback(toStatus(check.error));
       }
-      const result = registry.leave(memberKey(clusterId, nodeId), instanceId, leaseEpoch);
-      if (!result.ok) return callback(toStatus(result.error));
-      coordinator.commit().then(() => callback(null, { revision: registry.currentRevision }), (err: Error) => callback(err));
+      coordinator.propose(() => registry.leave(memberKey(clusterId, nodeId), instanceId, Number(leaseEpoch)), 'api').then(
+        (result) => (result.ok ? callback(null, { revision: registry.currentRevision }) : callback(toStatus(result.error))),
+        (err: unknown) => callback(errorStatus(err)),
+      );
     },
 
     ListNodes(call, callback) {
@@ -61,7 +63,7 @@ export function membershipHandlers(coordinator: Coordinator, config: RegistryCon
       const kindFilter = kind === 'MEMBER_KIND_NODE' ? 'NODE' : kind === 'MEMBER_KIND_RELAY' ? 'RELAY' : undefined;
       // Snapshot only once everything decided so far is durable and
       // published, so that watching from the returned revision has no gap.
-      coordinator.settled().then(() => {
+      coordinator.propose(() => undefined, 'api').then(() => {
         const nodes: Member[] = [];
         let nextPageToken = '';
         let bytes = 0;
@@ -78,7 +80,7 @@ export function membershipHandlers(coordinator: Coordinator, config: RegistryCon
           nodes.push(member);
         }
         callback(null, { nodes, revision: registry.currentRevision, nextPageToken });
-      }, (err: Error) => callback(err));
+      }, (err: unknown) => callback(errorStatus(err)));
     },
 
     Watch(call) {

@@ -34,3 +34,15 @@ export function statusError(code: grpc.status, details: string): grpc.ServiceErr
   error.metadata = new grpc.Metadata();
   return error;
 }
+
+/**
+ * The status for a failed promise at the edge: an operating error (anything
+ * carrying one of our error codes, such as a refused command) keeps its code
+ * and message; anything else is INTERNAL.
+ */
+export function errorStatus(err: unknown): Partial<grpc.StatusObject> {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  const message = err instanceof Error ? err.message : String(err);
+  if (typeof code === 'string' && code in CODES) return { code: CODES[code as ErrorCode], details: message };
+  return { code: grpc.status.INTERNAL, details: message };
+}

@@ -8,15 +8,13 @@
 import { prefixEnd } from '../../shared/store/store';
 import { codeNumber } from '../../shared/grpc-status';
 import { ControlPlane, isEmpty, type ControlEffects } from '../../coordinator/core/control';
-import { KEY_MEMBER, KEY_META_REVISION, Registry, relayRoute, type MemberRecord, type Outbound, type RegistryConfig, type RouteId } from '../../coordinator/core/registry';
+import { KEY_MEMBER, KEY_META_REVISION, Registry, type MemberRecord, type RegistryConfig, type RouteId } from '../../coordinator/core/registry';
+import { MemberLinks, outboundReply, type RelayLinkState, type Reply, type SessionState } from '../../coordinator/core/links';
 import { KEY_BROADCAST, KEY_SHARD, Scheduler, type BroadcastMeta, type SchedulerConfig, type SchedulerSend, type Shard } from '../../coordinator/core/scheduler';
-import { registerInput, registerResponse } from '../../coordinator/convert';
-import { memberKey } from '../../shared/validate';
 import type { LeafDelivery } from '../../shared/generated/relaycast/v1/LeafDelivery';
-import type { LeafRejection } from '../../shared/generated/relaycast/v1/LeafRejection';
-import type { SessionMessage } from '../../shared/generated/relaycast/v1/SessionMessage';
+import type { LeafBatch__Output } from '../../shared/generated/relaycast/v1/LeafBatch';
 import type { Observer } from './observer';
-import { CODES, toDomain, type NodeUp, type ReadReply, type ReadRequest, type RelayDown, type RelayUp, type SessionDown } from './messages';
+import { CODES, type NodeUp, type ReadReply, type ReadRequest, type RelayDown, type RelayUp, type SessionDown } from './messages';
 import { SimStore } from './store';
 import { Proc, type Conn, type ConnEnd, type World } from './world';
 
@@ -31,14 +29,14 @@ export interface SimCoordinatorConfig {
 }
 
 interface RouteSink {
-  deliver(outbound: Outbound): void;
-  send(key: string, message: SessionMessage): void;
+  send(key: string, reply: Reply): void;
 }
 
 export class SimCoordinator {
   readonly proc = new Proc('coordinator');
   readonly store: SimStore;
   control!: ControlPlane;
+  private links!: MemberLinks;
   private routes = new Map<RouteId, RouteSink>();
   private routeSeq = 0;
   restarts = 0;
@@ -81,6 +79,7 @@ export class SimCoordinator {
     );
     this.control = new ControlPlane(registry, scheduler);
     this.control.loaded(records);
+    this.links = new MemberLinks(this.control, this.advertised());
     this.routes = new Map();
     this.tick();
   }
@@ -98,22 +97,26 @@ export class SimCoordinator {
   }
 
   private tick(): void {
-    this.control.tick();
-    this.commit();
+    this.propose(() => this.control.tick());
     this.world.after(this.config.failureCheckIntervalMs, this.proc, () => this.tick());
   }
 
-  /** Persist, then publish and send: the order coordinator.ts keeps. */
-  private commit(then?: () => void): void {
+  /**
+   * The coordinator's command path (coordinator.ts propose()): apply the
+   * command to the cores, persist what they produced, then publish and send,
+   * then answer — in the order commands were proposed.
+   */
+  propose<T>(command: () => T, then?: (value: T) => void): void {
+    const value = command();
     const effects = this.control.collect();
     if (isEmpty(effects)) {
       // Nothing new to persist, but earlier writes may still be in flight: answer after them.
-      if (then !== undefined) this.store.batch([], then);
+      if (then !== undefined) this.store.batch([], () => then(value));
       return;
     }
     this.store.batch([...effects.membership.persist, ...effects.scheduled.persist], () => {
       this.apply(effects);
-      then?.();
+      then?.(value);
     });
   }
 
@@ -121,7 +124,7 @@ export class SimCoordinator {
     const now = this.world.nowMs;
     this.observer.onEvents(membership.events, now);
     for (const split of scheduled.splits) this.observer.onSplit(split.broadcastId, split.shardId, split.start);
-    for (const outbound of membership.send) this.routes.get(outbound.route)?.deliver(outbound);
+    for (const outbound of membership.send) this.routes.get(outbound.route)?.send(outbound.key, outboundReply(outbound));
     for (const send of scheduled.send) this.sendToNode(send);
     for (const takeover of scheduled.takeovers) this.observer.onTakeover(takeover.nodeKey, takeover.atMs, now);
   }
@@ -131,16 +134,15 @@ export class SimCoordinator {
     const route = this.registry.routeOf(send.nodeKey);
     const sink = route === undefined ? undefined : this.routes.get(route);
     if (sink === undefined) return;
-    if (send.kind === 'order') sink.send(send.nodeKey, { order: { ...send.order, dataAddress: 'coordinator', leaseEpoch: this.registry.get(send.nodeKey)?.epoch ?? 0 } });
-    else sink.send(send.nodeKey, { revoke: { broadcastId: send.broadcastId, shardId: send.shardId, epoch: send.epoch, reason: send.reason } });
+    if (send.kind === 'order') sink.send(send.nodeKey, { message: { order: { ...send.order, dataAddress: 'coordinator', leaseEpoch: this.registry.get(send.nodeKey)?.epoch ?? 0 } } });
+    else sink.send(send.nodeKey, { message: { revoke: { broadcastId: send.broadcastId, shardId: send.shardId, epoch: send.epoch, reason: send.reason } } });
   }
 
   private removeRoute(route: RouteId, sink: RouteSink): void {
     if (this.routes.get(route) !== sink) return;
     this.routes.delete(route);
     if (route.startsWith('relay:')) this.observer.onRelayLinkLost(this.world.nowMs);
-    this.registry.routeClosed(route);
-    this.commit();
+    this.propose(() => this.registry.routeClosed(route));
   }
 
   /** ShardData.ReadAudience: pages come from the coordinator, so it knows what each owner has read. */
@@ -150,124 +152,80 @@ export class SimCoordinator {
     respond({ firstSequence: request.fromSequence, count: held.value.end - request.fromSequence, shardEnd: held.value.shard.end });
   }
 
-  /** A node's direct session (NodeSession.Session). */
+  /** A node's direct session (NodeSession.Session): the member protocol core decides, as in session-service.ts. */
   acceptSession(conn: Conn<NodeUp, SessionDown>): ConnEnd<NodeUp> {
-    const route = `direct:${++this.routeSeq}`;
-    let key: string | undefined;
-    let instanceId = '';
+    const session: SessionState = { route: `direct:${++this.routeSeq}`, key: undefined, instanceId: '' };
     let ended = false;
-    const end = (down: SessionDown) => {
+    const end = (reply: Reply) => {
       if (ended) return;
+      const down = toDown(reply);
       conn.toA(down);
       if (down.close) {
         ended = true;
         conn.reset(this.proc, down.close.message);
-        this.removeRoute(route, sink);
+        this.removeRoute(session.route, sink);
       }
     };
-    const sink: RouteSink = {
-      deliver: (outbound) => end(outboundToDown(outbound)),
-      send: (_key, message) => end({ message }),
-    };
-    this.routes.set(route, sink);
+    const sink: RouteSink = { send: (_key, reply) => end(reply) };
+    this.routes.set(session.route, sink);
     return {
-      closed: () => this.removeRoute(route, sink),
+      closed: () => this.removeRoute(session.route, sink),
       message: (m) => {
         if (ended) return;
-        if (key === undefined) {
-          if (m.msg !== 'attach' || !m.attach) return end({ close: { code: CODES.INVALID_ARGUMENT, message: 'attach first' } });
-          const result = this.registry.attach('NODE', registerInput(m.attach.register), Number(m.attach.leaseEpoch), route);
-          instanceId = m.attach.register?.instanceId ?? '';
-          if (result.ok) key = result.value.key;
-          this.commit(() => end(result.ok ? welcome(result.value, this.advertised()) : { close: { code: codeNumber(result.error.code), message: result.error.message } }));
-          return;
-        }
-        if (m.msg === 'liveness' && m.liveness) {
-          const { seq, leaseEpoch, progress } = m.liveness;
-          const result = this.registry.heartbeat(key, Number(leaseEpoch), 0, route);
-          if (result.ok) this.control.progress(key, progress.map(toDomain));
-          this.commit(() => end(result.ok ? { message: { renewed: { seq, leaseEpoch } } } : { message: { lost: { leaseEpoch, reason: result.error.message } }, close: { code: codeNumber(result.error.code), message: result.error.message } }));
-        } else if (m.msg === 'leave' && m.leave) {
-          const result = this.registry.leave(key, instanceId, Number(m.leave.leaseEpoch));
-          this.commit(() => end({ close: result.ok ? { code: CODES.OK, message: 'left' } : { code: codeNumber(result.error.code), message: result.error.message } }));
-        }
+        this.propose(() => this.links.sessionMessage(session, m), (outcome) => {
+          this.observer.onProgressRefused(outcome.refusals.length);
+          end(outcome.reply);
+        });
       },
     };
   }
 
-  /** A relay's link (RelayLink.Link): one stream carrying many nodes in batches. */
+  /** A relay's link (RelayLink.Link): one stream carrying many nodes in batches, decided by the same core. */
   acceptRelay(conn: Conn<RelayUp, RelayDown>): ConnEnd<RelayUp> {
-    let relayKey: string | undefined;
-    let relayEpoch = 0;
-    let route: RouteId | undefined;
+    let link: RelayLinkState | undefined;
     let ended = false;
     const abort = (code: number, message: string) => {
       if (ended) return;
       ended = true;
       conn.toA({ close: { code, message } });
       conn.reset(this.proc, message);
-      if (route !== undefined) this.removeRoute(route, sink);
+      if (link !== undefined) this.removeRoute(link.route, sink);
     };
-    const toDelivery = (key: string, down: SessionDown): LeafDelivery => ({ nodeKey: key, message: down.message ?? null, closeCode: down.close?.code ?? 0, closeMessage: down.close?.message ?? '' });
     const sink: RouteSink = {
-      deliver: (outbound) => {
-        if (!ended) conn.toA({ batchAck: { batchId: 0, rejected: [], deliveries: [toDelivery(outbound.key, outboundToDown(outbound))] } as never });
-      },
-      send: (key, message) => {
-        if (!ended) conn.toA({ batchAck: { batchId: 0, rejected: [], deliveries: [toDelivery(key, { message })] } as never });
+      send: (key, reply) => {
+        if (!ended) conn.toA({ batchAck: { batchId: 0, rejected: [], deliveries: [toDelivery(key, reply)] } as never });
       },
     };
     return {
       closed: () => {
-        if (route !== undefined) this.removeRoute(route, sink);
+        if (link !== undefined) this.removeRoute(link.route, sink);
       },
       message: (up) => {
         if (ended) return;
-        if (relayKey === undefined) {
+        if (link === undefined) {
           if (!('hello' in up)) return abort(CODES.INVALID_ARGUMENT, 'hello first');
-          const { clusterId, relayId, instanceId } = up.hello;
-          route = relayRoute(memberKey(clusterId, relayId));
-          const result = this.registry.attach('RELAY', { clusterId, memberId: relayId, instanceId, address: 'sim', labels: [], capacityWeight: 0 }, 0, route);
-          if (!result.ok) return abort(codeNumber(result.error.code), result.error.message);
-          relayKey = result.value.key;
-          relayEpoch = result.value.epoch;
-          const previous = this.routes.get(route);
-          if (previous !== undefined) this.routes.delete(route);
-          this.routes.set(route, sink);
-          this.commit(() => {
+          this.propose(() => {
+            const result = this.links.relayHello({ ...up.hello, address: 'sim' }, false);
+            if (result.ok) {
+              link = result.value;
+              this.routes.set(link.route, sink);
+            }
+            return result;
+          }, (result) => {
+            if (!result.ok) return abort(codeNumber(result.error.code), result.error.message);
             if (!ended) conn.toA({ welcome: true });
           });
           return;
         }
         if (!('batch' in up)) return abort(CODES.INVALID_ARGUMENT, 'batch expected');
-        const batch = up.batch;
-        const self = this.registry.heartbeat(relayKey, relayEpoch, 0, route!);
-        if (!self.ok) return abort(codeNumber(self.error.code), self.error.message);
-        for (const key of batch.detached ?? []) this.registry.detached(key, route!);
-        const rejected: LeafRejection[] = [];
-        for (const entry of batch.liveness ?? []) {
-          const nodeKey = entry.nodeKey!;
-          const result = this.registry.heartbeat(nodeKey, Number(entry.leaseEpoch), Number(entry.ageMs), route!);
-          if (result.ok) this.control.progress(nodeKey, (entry.progress ?? []).map((p) => toDomain(p as never)));
-          else rejected.push({ nodeKey, code: codeNumber(result.error.code), message: result.error.message });
-        }
-        const replies: Array<{ key: string; down: () => SessionDown }> = [];
-        for (const leaf of batch.messages ?? []) {
-          const m = leaf.message as NodeUp | null | undefined;
-          const nodeKey = leaf.nodeKey!;
-          if (m === null || m === undefined) continue;
-          if (m.msg === 'leave' && m.leave) {
-            const record = this.registry.get(nodeKey);
-            const result = record === undefined ? undefined : this.registry.leave(nodeKey, record.instanceId, Number(m.leave.leaseEpoch));
-            replies.push({ key: nodeKey, down: () => ({ close: result?.ok === true ? { code: CODES.OK, message: 'left' } : { code: CODES.NOT_FOUND, message: 'leave refused' } }) });
-          } else if (m.msg === 'attach' && m.attach) {
-            const result = this.registry.attach('NODE', registerInput(m.attach.register), Number(m.attach.leaseEpoch), route!);
-            replies.push({ key: nodeKey, down: () => (result.ok ? welcome(result.value, this.advertised()) : { close: { code: codeNumber(result.error.code), message: result.error.message } }) });
-          }
-        }
-        this.commit(() => {
+        const current = link;
+        const batch = up.batch as LeafBatch__Output;
+        this.propose(() => this.links.relayBatch(current, batch), (outcome) => {
+          if (outcome.abort !== undefined) return abort(codeNumber(outcome.abort.code), outcome.abort.message);
+          this.observer.onProgressRefused(outcome.refusals.length);
           if (ended) return;
-          conn.toA({ batchAck: { batchId: Number(batch.batchId), rejected, deliveries: replies.map(({ key, down }) => toDelivery(key, down())) } as never });
+          conn.toA({ batchAck: { batchId: Number(batch.batchId), rejected: outcome.rejected.map((r) => ({ nodeKey: r.nodeKey, code: codeNumber(r.code), message: r.message })), deliveries: outcome.replies.map(({ nodeKey, reply }) => toDelivery(nodeKey, reply)) } as never });
+          this.propose(() => this.links.relayAcked(current));
         });
       },
     };
@@ -283,16 +241,12 @@ export class SimCoordinator {
   }
 }
 
-function welcome(registration: { key: string; epoch: number; revision: number; resumed: boolean }, config: RegistryConfig): SessionDown {
-  return { message: { welcome: { registration: registerResponse(registration, config), resumed: registration.resumed } } };
+/** A reply as the simulated transport carries it (close codes as numbers, as gRPC would). */
+function toDown(reply: Reply): SessionDown {
+  return { ...(reply.message ? { message: reply.message } : {}), ...(reply.close ? { close: { code: reply.close.code === 'OK' ? CODES.OK : codeNumber(reply.close.code), message: reply.close.message } } : {}) };
 }
 
-function outboundToDown(outbound: Outbound): SessionDown {
-  if (outbound.message.kind === 'lost') {
-    return {
-      message: { lost: { leaseEpoch: outbound.message.epoch, reason: outbound.message.reason, drained: outbound.message.drained === true } },
-      close: { code: CODES.FAILED_PRECONDITION, message: `lease lost: ${outbound.message.reason}` },
-    };
-  }
-  return { close: { code: codeNumber(outbound.message.code), message: outbound.message.reason } };
+function toDelivery(nodeKey: string, reply: Reply): LeafDelivery {
+  const down = toDown(reply);
+  return { nodeKey, message: down.message ?? null, closeCode: down.close?.code ?? 0, closeMessage: down.close?.message ?? '' };
 }

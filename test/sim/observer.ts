@@ -20,9 +20,11 @@ export interface Observer {
   onAgentEvent(nodeKey: string, event: AgentEvent, atMs: number): void;
   /** A relay's link to the coordinator ended: its leaves get a grace period, which delays detection. */
   onRelayLinkLost(atMs: number): void;
+  /** The coordinator refused progress reports as impossible: honest nodes never send one. */
+  onProgressRefused(count: number): void;
 }
 
-export type InvariantName = 'nothing-lost' | 'one-owner' | 'bounded-redelivery' | 'progress' | 'no-false-down';
+export type InvariantName = 'nothing-lost' | 'one-owner' | 'bounded-redelivery' | 'progress' | 'no-false-down' | 'consistent-progress';
 
 export interface Violation {
   invariant: InvariantName;
@@ -167,6 +169,10 @@ export class Checker implements Observer {
       const pathsDown = [...(this.endpoints.get(nodeKey) ?? []), 'coordinator'].filter(inWindow).length;
       if (!inWindow(procOf(nodeKey)) && pathsDown < 2) this.violate('no-false-down', atMs, `${nodeKey} declared DOWN with no fault on it in the last ${this.limits.falseDownWindowMs} ms`);
     }
+  }
+
+  onProgressRefused(count: number): void {
+    if (count > 0) this.violate('consistent-progress', Number.NaN, `the coordinator refused ${count} progress report(s) from honest nodes as impossible`);
   }
 
   onTakeover(nodeKey: string, decidedAtMs: number, sentAtMs: number): void {
