@@ -28,6 +28,8 @@ export interface ServerOptions {
   credentials?: grpc.ServerCredentials;
 }
 
+const HEALTH_SERVICE = 'grpc.health.v1.Health';
+
 export function createServer(serviceNames: readonly string[], options: ServerOptions = {}): ServerWithOps {
   const server = new grpc.Server({
     // First, so that it sees the final status of every call, refusals by other interceptors included.
@@ -43,7 +45,9 @@ export function createServer(serviceNames: readonly string[], options: ServerOpt
   for (const name of serviceNames) initial[name] = 'NOT_SERVING';
   const health = new HealthImplementation(initial);
   health.addToServer(server);
-  new ReflectionService(loadProtos().definition).addToServer(server);
+  // Reflection lists what this port serves, not every service the protos define:
+  // grpcurl users would otherwise try the gateway's services on the coordinator.
+  new ReflectionService(loadProtos().definition, { services: [...serviceNames, HEALTH_SERVICE] }).addToServer(server);
   return {
     server,
     health,

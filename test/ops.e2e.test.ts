@@ -75,11 +75,12 @@ describe('reflection and health on every port', () => {
   });
   afterAll(() => cluster.stopAll());
 
-  it('buf curl lists the relaycast services and health on the coordinator', async () => {
-    const services = (await bufCurl(['--list-services', `http://${address}`])).split('\n');
-    for (const name of ['relaycast.v1.Admin', 'relaycast.v1.Membership', 'relaycast.v1.NodeSession', 'relaycast.v1.RelayLink', 'grpc.health.v1.Health']) {
-      expect(services).toContain(name);
-    }
+  it('buf curl lists exactly the services each port serves (coordinator, relay)', async () => {
+    const services = (await bufCurl(['--list-services', `http://${address}`])).split('\n').filter((line) => line !== '');
+    // Exactly what the port serves: never the gateway's services, which live elsewhere.
+    expect(services.sort()).toEqual(['grpc.health.v1.Health', 'relaycast.v1.Admin', 'relaycast.v1.Broadcasts', 'relaycast.v1.Membership', 'relaycast.v1.NodeSession', 'relaycast.v1.RelayLink', 'relaycast.v1.ShardData']);
+    const relayServices = (await bufCurl(['--list-services', `http://${relayAddress}`])).split('\n').filter((line) => line !== '');
+    expect(relayServices.sort()).toEqual(['grpc.health.v1.Health', 'relaycast.v1.NodeSession']);
   });
 
   it('health is SERVING on coordinator and relay, and ListNodes works through reflection', async () => {
