@@ -9,7 +9,8 @@ import { errorStatus, statusError, toStatus } from '../shared/grpc-status';
 import { CommandError } from './coordinator';
 import { fail, ok, type Result } from '../shared/errors';
 import { prefixEnd, type BatchOp, type KvStore } from '../shared/store/store';
-import { checkId, DEAD_LETTER_REASON_LENGTH_MAX, LIST_RESPONSE_BYTES_MAX, truncate } from '../shared/validate';
+import { checkId, DEAD_LETTER_REASON_LENGTH_MAX, LIST_RESPONSE_BYTES_MAX, RECIPIENT_ID_LENGTH_MAX, truncate } from '../shared/validate';
+import { changeLifecycle, recordDeadLetters, retryDeadLetters } from './core/broadcast-commands';
 import { compileTemplate } from '../shared/core/template';
 import type { BroadcastsHandlers } from '../shared/generated/relaycast/v1/Broadcasts';
 import type { ShardDataHandlers } from '../shared/generated/relaycast/v1/ShardData';
@@ -29,7 +30,7 @@ import {
 export const LIMITS = {
   inlineRecipientsMax: 10_000,
   chunkRecipientsMax: 10_000,
-  recipientIdLengthMax: 256,
+  recipientIdLengthMax: RECIPIENT_ID_LENGTH_MAX,
   varsPerRecipientMax: 64,
   varValueLengthMax: 4096,
   shardSizeMax: 10_000_000,
@@ -186,11 +187,7 @@ export function broadcastHandlers(coordinator: Coordinator, store: KvStore, conf
     const meta = lookup(id);
     if (!meta.ok) return callback(toStatus(meta.error));
     inTurn(() =>
-      coordinator.propose(() => {
-        const result = scheduler[op](meta.value.id);
-        if (result.ok) scheduler.tick();
-        return result;
-      }, 'api'),
+      coordinator.propose(() => changeLifecycle(scheduler, meta.value.id, op), 'api'),
     ).then((result) => {
       if (!result.ok) return callback(toStatus(result.error));
       coordinator.log.info({ broadcastId: meta.value.id, state: result.value.state }, `broadcast ${op}`);
@@ -427,11 +424,9 @@ export function broadcastHandlers(coordinator: Coordinator, store: KvStore, conf
         // One command: the dead letters leave the queue in the same atomic
         // write that hands them back as new shards, or not at all.
         return coordinator.propose((tx) => {
-          const result = scheduler.retry(id, sequences);
-          if (!result.ok) return result;
-          tx.write(sequences.map((seq) => ({ type: 'del', key: deadLetterKey(id, seq) })));
-          scheduler.tick();
-          return ok({ meta: result.value, retried: sequences.length });
+          const result = retryDeadLetters(scheduler, id, sequences);
+          if (result.ok) tx.write(result.value.ops);
+          return result;
         }, 'api');
       }).then((result) => {
         if (!result.ok) return callback(toStatus(result.error));
@@ -482,21 +477,10 @@ export function shardDataHandlers(coordinator: Coordinator, store: KvStore): Sha
       if (deadLetters.length > LIMITS.deadLettersPerReportMax) return callback(statusError(grpc.status.INVALID_ARGUMENT, `${deadLetters.length} dead letters in one report; at most ${LIMITS.deadLettersPerReportMax}`));
       // One command: ownership is checked against the state the write lands in.
       coordinator
-        .propose((tx): Result<number> => {
-          const shard = scheduler.shard(broadcastId, shardId);
-          if (shard === undefined || shard.owner !== nodeKey || shard.epoch !== epoch || (shard.state !== 'ASSIGNED' && shard.state !== 'REVOKING')) {
-            return fail('FAILED_PRECONDITION', `shard ${broadcastId}#${shardId} epoch ${epoch} is not held by ${nodeKey}`);
-          }
-          for (const dl of deadLetters) {
-            if (dl.sequence < shard.start || dl.sequence >= shard.end) return fail('OUT_OF_RANGE', `dead letter ${dl.sequence} is outside shard [${shard.start}, ${shard.end})`);
-            if (dl.recipientId.length > LIMITS.recipientIdLengthMax) return fail('INVALID_ARGUMENT', `dead letter ${dl.sequence}: recipient_id is longer than ${LIMITS.recipientIdLengthMax} characters`);
-          }
-          tx.write(deadLetters.map((dl): BatchOp => ({
-            type: 'put',
-            key: deadLetterKey(broadcastId, dl.sequence),
-            value: JSON.stringify({ broadcastId, sequence: dl.sequence, recipientId: dl.recipientId, reason: truncate(dl.reason, DEAD_LETTER_REASON_LENGTH_MAX), attempts: dl.attempts }),
-          })));
-          return ok(deadLetters.length);
+        .propose((tx) => {
+          const result = recordDeadLetters(scheduler, { broadcastId, shardId, epoch, nodeKey, deadLetters });
+          if (result.ok) tx.write(result.value);
+          return result;
         }, 'member')
         .then((result) => {
           if (!result.ok) return callback(toStatus(result.error));

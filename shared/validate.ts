@@ -12,6 +12,8 @@ export const LABEL_VALUE_LENGTH_MAX = 256;
 export const CAPACITY_WEIGHT_MAX = 1000;
 /** A dead letter's reason comes from the gateway; longer ones are cut, so pages and reports stay bounded. */
 export const DEAD_LETTER_REASON_LENGTH_MAX = 1024;
+/** Longest recipient id in an audience (and so in a dead letter). */
+export const RECIPIENT_ID_LENGTH_MAX = 256;
 /**
  * List answers (ListNodes, ListBroadcasts, ListDeadLetters) end their page
  * early rather than grow past this, so that a client with gRPC's default
