@@ -3,6 +3,9 @@ import { ManualClock } from '../../shared/clock';
 import type { ErrorCode, Result } from '../../shared/errors';
 import {
   broadcastKey,
+  describeDuration,
+  PURGE_SHARDS_PER_TICK_MAX,
+  PURGED_REMEMBERED_MAX,
   Scheduler,
   shardKey,
   type BroadcastMeta,
@@ -18,9 +21,29 @@ import {
 
 const CONFIG: SchedulerConfig = { shardsPerWeight: 2, splitSizeMin: 10, checkpointIntervalMs: 200, orderResendMs: 2000 };
 
+/**
+ * The scheduler under test, checking its indexes against a full scan after
+ * every public call: each test below doubles as a test that the indexes
+ * (pending by broadcast, held by owner, dirty, finished, audience users)
+ * stay right through that test's transitions.
+ */
+function checked(s: Scheduler): Scheduler {
+  return new Proxy(s, {
+    get(target, name, receiver) {
+      const value = Reflect.get(target, name, receiver) as unknown;
+      if (typeof value !== 'function' || name === 'checkIndexes') return value;
+      return (...args: unknown[]) => {
+        const result = (value as (...a: unknown[]) => unknown).apply(target, args);
+        target.checkIndexes();
+        return result;
+      };
+    },
+  });
+}
+
 function setup(overrides: Partial<SchedulerConfig> = {}): { clock: ManualClock; s: Scheduler } {
   const clock = new ManualClock();
-  return { clock, s: new Scheduler({ ...CONFIG, ...overrides }, clock) };
+  return { clock, s: checked(new Scheduler({ ...CONFIG, ...overrides }, clock)) };
 }
 
 function makeMeta(id: string, total: number, options: Partial<BroadcastOptionsDomain> = {}, createdAtUnixMs = 1_700_000_000_000): BroadcastMeta {
@@ -1222,5 +1245,280 @@ describe('Scheduler elastic work', () => {
     expect(ordersOf(s.takeEffects()).map((o) => [o.nodeKey, o.order.shardId, o.order.epoch])).toEqual([['a', 2, 1]]);
     expect(shard.end).toBe(550);
     expectCountsAddUp(s, 'b1');
+  });
+});
+
+describe('Scheduler work per tick', () => {
+  /** Counts reads of `state` on these shards from now on (the same objects the scheduler holds). */
+  function countStateReads(shards: Shard[]): { reads: number } {
+    const counter = { reads: 0 };
+    for (const shard of shards) {
+      let state = shard.state;
+      Object.defineProperty(shard, 'state', {
+        enumerable: true,
+        configurable: true,
+        get: () => {
+          counter.reads += 1;
+          return state;
+        },
+        set: (value: Shard['state']) => {
+          state = value;
+        },
+      });
+    }
+    return counter;
+  }
+
+  it('ticks, draining, ownership and a DOWN never look at the shards of finished broadcasts', () => {
+    const clock = new ManualClock();
+    // Unchecked: the index check itself is a full scan; it runs once at the end.
+    const s = new Scheduler(CONFIG, clock);
+    s.nodeUp('a', 10);
+    for (let i = 0; i < 50; i++) {
+      const id = `done-${String(i).padStart(3, '0')}`;
+      s.create(makeMeta(id, 30));
+      s.tick();
+      for (const shard of s.shardsOf(id)) finish(s, shard);
+      expect(s.get(id)!.state).toBe('COMPLETED');
+    }
+    s.create(makeMeta('live', 40));
+    s.nodeUp('b', 10);
+    s.tick();
+    s.takeEffects();
+    const finishedShards = s.shardsOf('done-000').concat(...Array.from({ length: 49 }, (_, i) => s.shardsOf(`done-${String(i + 1).padStart(3, '0')}`)));
+    expect(finishedShards).toHaveLength(150);
+    const counter = countStateReads(finishedShards);
+
+    for (let i = 0; i < 20; i++) {
+      clock.advance(250); // past checkpoints and resends
+      s.tick();
+    }
+    expect(s.ownedBy('a') + s.ownedBy('b')).toBe(4);
+    s.nodeDraining('b');
+    s.nodeGone('b');
+    s.tick();
+    s.takeEffects();
+    expect(counter.reads).toBe(0);
+    s.checkIndexes();
+    // The live broadcast still ran through all of it: its shards all went to a.
+    expect(s.shardsOf('live').filter((x) => x.state !== 'DONE').every((x) => x.owner === 'a' || x.state === 'PENDING')).toBe(true);
+  });
+});
+
+describe('Scheduler retention of finished broadcasts', () => {
+  const HOUR = 3_600_000;
+
+  /** A broadcast created, run to COMPLETED by node a; returns when it finished (wall ms). */
+  function complete(s: Scheduler, meta: BroadcastMeta): number {
+    s.create(meta);
+    s.nodeUp('a', 1000);
+    s.tick();
+    for (const shard of s.shardsOf(meta.id)) expect(finish(s, shard)).toBe(true);
+    expect(s.get(meta.id)!.state).toBe('COMPLETED');
+    return s.get(meta.id)!.finishedAtUnixMs;
+  }
+
+  it('forgets a COMPLETED broadcast exactly retentionMs after it finished: deletes its meta and shards and lists it as purged', () => {
+    const { s, clock } = setup({ retentionMs: 2 * HOUR });
+    const finishedAt = complete(s, { ...makeMeta('b1', 25), requestId: 'req-1' });
+    s.takeEffects();
+
+    clock.advance(2 * HOUR - 1);
+    s.tick();
+    let fx = s.takeEffects();
+    expect(fx.purged).toEqual([]);
+    expect(fx.persist).toEqual([]);
+    expect(s.get('b1')).toBeDefined();
+
+    clock.advance(1);
+    s.tick();
+    fx = s.takeEffects();
+    expect(fx.purged).toEqual([{ broadcastId: 'b1', clusterId: 'c', audienceId: 'b1', requestId: 'req-1', finishedAtUnixMs: finishedAt }]);
+    expect(fx.persist.filter((op) => op.type === 'del').map((op) => op.key).sort()).toEqual([broadcastKey('b1'), shardKey('b1', 0), shardKey('b1', 1), shardKey('b1', 2)].sort());
+    expect(fx.persist.filter((op) => op.type === 'put')).toEqual([]);
+    expect(s.get('b1')).toBeUndefined();
+    expect(s.shardsOf('b1')).toEqual([]);
+    expect(s.list('')).toEqual([]);
+    expect(s.sizes()).toMatchObject({ broadcasts: 0, shards: 0, finished: 0, purgedRemembered: 1 });
+
+    // Once: later ticks purge nothing more.
+    clock.advance(HOUR);
+    s.tick();
+    expect(s.takeEffects().purged).toEqual([]);
+  });
+
+  it('a purged id answers NOT_FOUND with when it finished and the retention; an id never seen does not', () => {
+    const { s, clock } = setup({ retentionMs: 168 * HOUR });
+    const finishedAt = complete(s, makeMeta('b1', 5));
+    clock.advance(168 * HOUR);
+    s.tick();
+    const reason = `broadcast b1 finished at ${new Date(finishedAt).toISOString()} and was deleted after the retention of 168 h`;
+    expect(s.purgedReason('b1')).toBe(reason);
+    for (const result of [s.pause('b1'), s.resume('b1'), s.cancel('b1'), s.retry('b1', [1])]) {
+      expectError(result, 'NOT_FOUND');
+      if (!result.ok) expect(result.error.message).toBe(reason);
+    }
+    expect(s.purgedReason('never')).toBeUndefined();
+    const unknown = s.pause('never');
+    if (!unknown.ok) expect(unknown.error.message).toBe('broadcast never does not exist');
+    // Progress and reads for a purged broadcast are stale / NOT_FOUND, as for any unknown shard.
+    expect(s.progress('a', { broadcastId: 'b1', shardId: 0, epoch: 1, watermark: 5, delivered: 5, skipped: 0, dead: 0, done: true, stopped: false })).toBe('stale');
+    expectError(s.beginRead('a', 'b1', 0, 1, 0, 10), 'NOT_FOUND');
+  });
+
+  it('keeps a running, paused or pending broadcast however old; keeps everything when no retention is set', () => {
+    const { s, clock } = setup({ retentionMs: 1000 });
+    s.create(makeMeta('pending', 10)); // no node: stays PENDING
+    s.create(makeMeta('paused', 10));
+    expect(s.pause('paused').ok).toBe(true);
+    clock.advance(10 * HOUR);
+    s.tick();
+    expect(s.takeEffects().purged).toEqual([]);
+    expect(s.get('pending')!.state).toBe('PENDING');
+    expect(s.get('paused')!.state).toBe('PAUSED');
+
+    const forever = setup();
+    complete(forever.s, makeMeta('b1', 10));
+    forever.clock.advance(10_000 * HOUR);
+    forever.s.tick();
+    expect(forever.s.takeEffects().purged).toEqual([]);
+    expect(forever.s.get('b1')!.state).toBe('COMPLETED');
+  });
+
+  it('a cancelled broadcast is kept until its owner confirms the stop, then forgotten a retention after the cancel', () => {
+    const { s, clock } = setup({ retentionMs: 1000 });
+    s.create(makeMeta('b1', 20));
+    s.nodeUp('a', 1);
+    s.tick();
+    const shard = s.shard('b1', 0)!;
+    expect(shard.owner).toBe('a');
+    expect(s.cancel('b1').ok).toBe(true);
+    const cancelledAt = s.get('b1')!.finishedAtUnixMs;
+    expect(shard.state).toBe('REVOKING');
+    s.takeEffects();
+
+    // The node may still be sending: its data must stay, however long it takes.
+    clock.advance(5000);
+    s.tick();
+    expect(s.takeEffects().purged).toEqual([]);
+    expect(s.get('b1')).toBeDefined();
+
+    const [first, second] = s.shardsOf('b1');
+    expect(stop(s, first!)).toBe(true);
+    s.tick();
+    expect(s.takeEffects().purged).toEqual([]); // one shard still out
+    expect(stop(s, second!)).toBe(true);
+    expect(s.shardsOf('b1').every((x) => x.state === 'DONE')).toBe(true);
+    s.tick(); // finished 5 s ago, retention 1 s: gone now
+    const fx = s.takeEffects();
+    expect(fx.purged.map((p) => [p.broadcastId, p.finishedAtUnixMs])).toEqual([['b1', cancelledAt]]);
+    expect(s.get('b1')).toBeUndefined();
+  });
+
+  it('retrying dead letters reopens a finished broadcast: its retention starts again when it completes again', () => {
+    const { s, clock } = setup({ retentionMs: 1000 });
+    complete(s, makeMeta('b1', 10));
+    clock.advance(900);
+    expect(s.retry('b1', [3, 4]).ok).toBe(true);
+    clock.advance(500); // 1.4 s after the first finish
+    s.tick();
+    expect(s.takeEffects().purged).toEqual([]);
+    const retryShard = s.shardsOf('b1').find((x) => x.start === 3)!;
+    expect(retryShard.state).toBe('ASSIGNED');
+    expect(finish(s, retryShard)).toBe(true);
+    const again = s.get('b1')!.finishedAtUnixMs;
+    clock.advance(999);
+    s.tick();
+    expect(s.takeEffects().purged).toEqual([]);
+    clock.advance(1);
+    s.tick();
+    expect(s.takeEffects().purged.map((p) => [p.broadcastId, p.finishedAtUnixMs])).toEqual([['b1', again]]);
+  });
+
+  it('an upload shared by two broadcasts stays in use until both are purged', () => {
+    const { s, clock } = setup({ retentionMs: 1000 });
+    complete(s, { ...makeMeta('b1', 10), audienceId: 'up-1' });
+    clock.advance(500);
+    complete(s, { ...makeMeta('b2', 10), audienceId: 'up-1' });
+    expect(s.audienceInUse('up-1')).toBe(true);
+    expect(s.audienceInUse('b1')).toBe(true); // its own id: the broadcast exists
+    clock.advance(500);
+    s.tick();
+    expect(s.takeEffects().purged.map((p) => [p.broadcastId, p.audienceId])).toEqual([['b1', 'up-1']]);
+    expect(s.audienceInUse('up-1')).toBe(true);
+    expect(s.audienceInUse('b1')).toBe(false);
+    clock.advance(500);
+    s.tick();
+    expect(s.takeEffects().purged.map((p) => [p.broadcastId, p.audienceId])).toEqual([['b2', 'up-1']]);
+    expect(s.audienceInUse('up-1')).toBe(false);
+  });
+
+  it('after a restart, loaded broadcasts are forgotten by their persisted finish time, oldest first', () => {
+    const { s, clock } = setup({ retentionMs: 10_000 });
+    complete(s, makeMeta('late', 10, {}, 1));
+    const late = s.get('late')!;
+    // Loaded out of finish order (store order is by id).
+    const reloaded = setup({ retentionMs: 10_000 });
+    reloaded.clock.advance(clock.monotonicMs());
+    const early = { ...makeMeta('early', 10), state: 'COMPLETED' as const, finishedAtUnixMs: late.finishedAtUnixMs - 5000, nextShardId: 1 };
+    const earlyShard: Shard = { broadcastId: 'early', shardId: 0, start: 0, end: 10, state: 'DONE', owner: 'a', epoch: 1, watermark: 10, delivered: 10, skipped: 0, dead: 0 };
+    const running = { ...makeMeta('running', 10), state: 'RUNNING' as const, nextShardId: 1 };
+    const runningShard: Shard = { ...earlyShard, broadcastId: 'running', state: 'ASSIGNED', watermark: 4, delivered: 4 };
+    reloaded.s.load([{ ...late }, running, early], s.shardsOf('late').map(snapshot).concat([runningShard, earlyShard]));
+    expect(reloaded.s.sizes()).toMatchObject({ broadcasts: 3, shards: 3, heldShards: 1, finished: 2 });
+
+    reloaded.clock.advance(5000);
+    reloaded.s.tick();
+    expect(reloaded.s.takeEffects().purged.map((p) => p.broadcastId)).toEqual(['early']);
+    reloaded.clock.advance(5000);
+    reloaded.s.tick();
+    expect(reloaded.s.takeEffects().purged.map((p) => p.broadcastId)).toEqual(['late']);
+    expect(reloaded.s.get('running')!.state).toBe('RUNNING');
+    expect(reloaded.s.ownedBy('a')).toBe(1);
+  });
+
+  it(`purges at most ${PURGE_SHARDS_PER_TICK_MAX} shards per tick (at least one broadcast), the rest on the next ticks`, () => {
+    const clock = new ManualClock();
+    // Unchecked while 18,000 shards finish one by one (a full check after each would be quadratic); checked at the end.
+    const s = new Scheduler({ ...CONFIG, retentionMs: 1000 }, clock);
+    s.nodeUp('a', 100_000);
+    for (const id of ['b1', 'b2', 'b3']) {
+      // One recipient per shard: 6,000 shards each.
+      s.create(makeMeta(id, 6000, { shardSize: 1 }));
+      s.tick();
+      for (const shard of s.shardsOf(id)) finish(s, shard);
+      expect(s.get(id)!.state).toBe('COMPLETED');
+    }
+    s.takeEffects();
+    clock.advance(1000);
+    const purgedPerTick: string[][] = [];
+    for (let i = 0; i < 3; i++) {
+      s.tick();
+      const fx = s.takeEffects();
+      purgedPerTick.push(fx.purged.map((p) => p.broadcastId));
+      expect(fx.persist.length).toBeLessThanOrEqual(PURGE_SHARDS_PER_TICK_MAX + 6000 + 2);
+    }
+    expect(purgedPerTick).toEqual([['b1', 'b2'], ['b3'], []]);
+    s.checkIndexes();
+    expect(s.sizes()).toMatchObject({ broadcasts: 0, shards: 0 });
+  });
+
+  it(`remembers the last ${PURGED_REMEMBERED_MAX} purged ids, forgetting the oldest`, () => {
+    const clock = new ManualClock();
+    // Unchecked: a full index check after each of 10,000 calls would be quadratic.
+    const s = new Scheduler({ ...CONFIG, retentionMs: 0 }, clock);
+    for (let i = 0; i <= PURGED_REMEMBERED_MAX; i++) {
+      s.create(makeMeta(`b${i}`, 0)); // an empty broadcast is COMPLETED at once
+      s.tick();
+    }
+    s.checkIndexes();
+    expect(s.sizes()).toMatchObject({ broadcasts: 0, purgedRemembered: PURGED_REMEMBERED_MAX });
+    expect(s.purgedReason('b0')).toBeUndefined();
+    expect(s.purgedReason('b1')).toContain('deleted after the retention of 0 ms');
+    expect(s.purgedReason(`b${PURGED_REMEMBERED_MAX}`)).toBeDefined();
+  });
+
+  it('describes retentions in the largest whole unit', () => {
+    expect([604_800_000, 7_200_000, 90_000, 5000, 1500, 0].map(describeDuration)).toEqual(['168 h', '2 h', '90 s', '5 s', '1500 ms', '0 ms']);
   });
 });
