@@ -21,6 +21,8 @@ export interface CoordinatorConfig extends TransportConfig {
   splitSizeMin: number;
   checkpointIntervalMs: number;
   orderResendMs: number;
+  broadcastRetentionMs: number;
+  memberRetentionMs: number;
   commitsQueuedMax: number;
   metricsListen: string;
   apiRatePerS: number;
@@ -29,6 +31,9 @@ export interface CoordinatorConfig extends TransportConfig {
   tokensFile: string;
   logLevel: string;
 }
+
+/** Retentions up to about ten years. */
+const RETENTION_MS_MAX = 315_360_000_000;
 
 export const COORDINATOR_SCHEMA: Schema = [
   { name: 'listen', kind: 'address', default: '127.0.0.1:7070', doc: 'gRPC listen address (HOST:PORT; port 0 picks a free port).' },
@@ -50,6 +55,8 @@ export const COORDINATOR_SCHEMA: Schema = [
   { name: 'splitSizeMin', kind: 'int', default: 500, min: 1, max: 10_000_000, doc: 'A remainder is never cut into pieces smaller than this (takeover, stealing).' },
   { name: 'checkpointIntervalMs', kind: 'int', default: 200, min: 1, max: 60_000, doc: 'Shard progress is written to LevelDB at most this often (in one batch).' },
   { name: 'orderResendMs', kind: 'int', default: 2000, min: 50, max: 600_000, doc: 'Re-send an order or revoke that its node has not confirmed after this long.' },
+  { name: 'broadcastRetentionMs', kind: 'int', default: 604_800_000, min: 1000, max: RETENTION_MS_MAX, doc: 'A finished broadcast (completed or cancelled, every shard stopped) is deleted this long after it finished, with its audience, dead letters and request id; GetBroadcast then answers NOT_FOUND saying when it finished. An uploaded audience that no remaining broadcast uses is deleted this long after its upload. Default 7 days.' },
+  { name: 'memberRetentionMs', kind: 'int', default: 86_400_000, min: 1000, max: RETENTION_MS_MAX, doc: 'A node or relay that is DOWN or LEFT and has not registered again is deleted this long after it went: no event, ListNodes no longer shows it, and it registers again from lease epoch 1. Default 24 hours.' },
   { name: 'commitsQueuedMax', kind: 'int', default: 10_000, min: 1, max: 1_000_000, doc: 'Changes waiting for the store (one atomic write each) beyond which API calls that change state are refused with UNAVAILABLE and member streams stop being read until the queue drains (liveness is never refused).' },
   METRICS_LISTEN_OPTION,
   { name: 'apiRatePerS', kind: 'int', default: 1000, min: 0, max: 1_000_000, doc: 'Calls per second one client (peer address) may make to the public API (Broadcasts, Membership, Admin; a stream counts once); more are refused with RESOURCE_EXHAUSTED. 0: unlimited. Node and relay traffic is never limited.' },

@@ -4,7 +4,9 @@ import type { ErrorCode, Result } from '../../shared/errors';
 import type { BatchOp } from '../../shared/store/store';
 import {
   eventKey,
+  KEY_MEMBER,
   KEY_META_REVISION,
+  MEMBERS_FORGOTTEN_PER_TICK_MAX,
   Registry,
   type EventTypeName,
   type MemberKindName,
@@ -28,9 +30,28 @@ const CONFIG: RegistryConfig = {
 
 const RELAY_ROUTE = 'relay:c/r1';
 
+/**
+ * The registry under test, checking its indexes (liveness, relay set, leaf
+ * indexes, gone list) after every public call: each test below doubles as
+ * a test that they hold live members only, whatever it does.
+ */
+function checked(registry: Registry): Registry {
+  return new Proxy(registry, {
+    get(target, name, receiver) {
+      const value = Reflect.get(target, name, receiver) as unknown;
+      if (typeof value !== 'function' || name === 'checkIndexes') return value;
+      return (...args: unknown[]) => {
+        const result = (value as (...a: unknown[]) => unknown).apply(target, args);
+        target.checkIndexes();
+        return result;
+      };
+    },
+  });
+}
+
 function setup(overrides: Partial<RegistryConfig> = {}, startMs = 0): { clock: ManualClock; registry: Registry } {
   const clock = new ManualClock(startMs);
-  return { clock, registry: new Registry({ ...CONFIG, ...overrides }, clock) };
+  return { clock, registry: checked(new Registry({ ...CONFIG, ...overrides }, clock)) };
 }
 
 function input(memberId: string, overrides: Partial<RegisterInput> = {}): RegisterInput {
@@ -783,5 +804,134 @@ describe('Registry: input validation', () => {
 
     expectOk(registry.attach('NODE', atLimits, 0, 'direct:1'));
     expect(registry.size).toBe(1);
+  });
+});
+
+describe('Registry: member retention', () => {
+  const DAY = 86_400_000;
+
+  it('deletes a DOWN member exactly memberRetentionMs after it went DOWN, with no event; it can register again from epoch 1', () => {
+    const { clock, registry } = setup({ memberRetentionMs: DAY });
+    register(registry, 'n1');
+    register(registry, 'n2');
+    registry.takeEffects();
+    tickEveryMs(clock, registry, CONFIG.downAfterMs, () => expectOk(registry.heartbeat('c/n2', 1, 0, 'direct:n2')));
+    expect(registry.get('c/n1')!.state).toBe('DOWN');
+    const downAtWall = registry.get('c/n1')!.goneAtUnixMs!;
+    expect(downAtWall).toBe(clock.wallMs());
+    registry.takeEffects();
+
+    // n2 stays alive throughout: it speaks just before each check.
+    const aliveTickAt = (atMs: number) => {
+      clock.advance(atMs - clock.monotonicMs());
+      expectOk(registry.heartbeat('c/n2', 1, 0, 'direct:n2'));
+      registry.tick();
+    };
+    aliveTickAt(CONFIG.downAfterMs + DAY - 1);
+    expect(registry.takeEffects().persist).toEqual([]);
+    expect(registry.list('').map((m) => m.key)).toEqual(['c/n1', 'c/n2']);
+
+    aliveTickAt(CONFIG.downAfterMs + DAY);
+    const effects = registry.takeEffects();
+    expect(effects.events).toEqual([]);
+    expect(effects.persist).toEqual([{ type: 'del', key: `${KEY_MEMBER}c/n1` }]);
+    expect(registry.get('c/n1')).toBeUndefined();
+    expect(registry.list('').map((m) => m.key)).toEqual(['c/n2']); // ListNodes no longer shows it
+    expect(registry.sizes()).toMatchObject({ members: 1, gone: 0 });
+
+    const again = expectOk(registry.attach('NODE', input('n1'), 0, 'direct:n1b'));
+    expect(again).toMatchObject({ epoch: 1, resumed: false });
+    expect(registry.takeEffects().events.map((e) => [e.type, e.reason])).toEqual([['REGISTERED', 'registered']]);
+  });
+
+  it('deletes a LEFT member after the retention too; one that registered again in time is kept', () => {
+    const { clock, registry } = setup({ memberRetentionMs: DAY });
+    register(registry, 'left');
+    register(registry, 'back');
+    expectOk(registry.leave('c/left', 'left-instance-1', 1));
+    expectOk(registry.leave('c/back', 'back-instance-1', 1));
+    clock.advance(DAY - 1);
+    expect(expectOk(registry.attach('NODE', input('back'), 0, 'direct:back2')).epoch).toBe(2);
+    registry.takeEffects();
+    clock.advance(1);
+    registry.tick();
+    expect(delKeys(registry.takeEffects().persist)).toEqual([`${KEY_MEMBER}c/left`]);
+    expect(registry.get('c/back')).toMatchObject({ state: 'ALIVE', epoch: 2 });
+    expect(registry.get('c/back')!.goneAtUnixMs).toBeUndefined();
+    // Leaving again starts a new retention from then.
+    expectOk(registry.leave('c/back', 'back-instance-1', 2));
+    clock.advance(DAY - 1);
+    registry.tick();
+    expect(delKeys(registry.takeEffects().persist)).toEqual([]);
+    clock.advance(1);
+    registry.tick();
+    expect(delKeys(registry.takeEffects().persist)).toEqual([`${KEY_MEMBER}c/back`]);
+  });
+
+  it('keeps DOWN and LEFT members forever when no retention is set', () => {
+    const { clock, registry } = setup();
+    register(registry, 'n1');
+    expectOk(registry.leave('c/n1', 'n1-instance-1', 1));
+    clock.advance(1000 * DAY);
+    registry.tick();
+    expect(registry.get('c/n1')!.state).toBe('LEFT');
+  });
+
+  it('after a restart, gone members are deleted by their persisted time; records without one start their retention at the load', () => {
+    const { clock, registry } = setup({ memberRetentionMs: DAY }, 10_000);
+    const base = { clusterId: 'c', kind: 'NODE' as const, address: '', labels: [], capacityWeight: 1, epoch: 1, stateRevision: 1 };
+    const wall = clock.wallMs();
+    registry.load([
+      { ...base, key: 'c/old', memberId: 'old', instanceId: 'i', state: 'DOWN', goneAtUnixMs: wall - DAY + 500 },
+      { ...base, key: 'c/legacy', memberId: 'legacy', instanceId: 'i', state: 'LEFT' },
+      { ...base, key: 'c/older', memberId: 'older', instanceId: 'i', state: 'LEFT', goneAtUnixMs: wall - DAY + 100 },
+      { ...base, key: 'c/live', memberId: 'live', instanceId: 'i', state: 'ALIVE' },
+    ], 5, 1);
+    clock.advance(100);
+    registry.tick();
+    expect(delKeys(registry.takeEffects().persist)).toEqual([`${KEY_MEMBER}c/older`]);
+    clock.advance(400);
+    registry.tick();
+    expect(delKeys(registry.takeEffects().persist)).toEqual([`${KEY_MEMBER}c/old`]);
+    clock.advance(DAY - 500 - 1);
+    registry.tick();
+    expect(delKeys(registry.takeEffects().persist)).toEqual([]);
+    clock.advance(1);
+    registry.tick();
+    expect(delKeys(registry.takeEffects().persist)).toEqual([`${KEY_MEMBER}c/legacy`]);
+  });
+
+  it(`deletes at most ${MEMBERS_FORGOTTEN_PER_TICK_MAX} members per tick, the rest on the next`, () => {
+    const clock = new ManualClock();
+    // Unchecked: a full index check after each of 10,000 registrations would be quadratic.
+    const registry = new Registry({ ...CONFIG, memberRetentionMs: 1000 }, clock);
+    const count = MEMBERS_FORGOTTEN_PER_TICK_MAX + 5;
+    for (let i = 0; i < count; i++) {
+      const id = `n${i}`;
+      expectOk(registry.attach('NODE', input(id), 0, `direct:${id}`));
+      expectOk(registry.leave(`c/${id}`, `${id}-instance-1`, 1));
+    }
+    registry.takeEffects();
+    clock.advance(1000);
+    registry.tick();
+    expect(delKeys(registry.takeEffects().persist)).toHaveLength(MEMBERS_FORGOTTEN_PER_TICK_MAX);
+    registry.tick();
+    expect(delKeys(registry.takeEffects().persist)).toHaveLength(5);
+    registry.checkIndexes();
+    expect(registry.size).toBe(0);
+  });
+
+  it('a leaf that left a relay whose link had closed is out of that relay\'s index; the index goes when its last leaf goes', () => {
+    const { registry } = setup();
+    register(registry, 'r1', 'direct:r1', 'RELAY');
+    register(registry, 'n1', RELAY_ROUTE);
+    register(registry, 'n2', RELAY_ROUTE);
+    expect(registry.sizes().relayLeafIndexes).toBe(1);
+    // The relay's link closes: the leaves keep their lease, then one leaves, one comes back directly.
+    registry.routeClosed(RELAY_ROUTE);
+    expectOk(registry.leave('c/n1', 'n1-instance-1', 1));
+    expect(registry.sizes().relayLeafIndexes).toBe(1);
+    expectOk(registry.attach('NODE', input('n2'), 1, 'direct:n2'));
+    expect(registry.sizes().relayLeafIndexes).toBe(0);
   });
 });

@@ -5,6 +5,11 @@
  * shell takes with takeEffects(), persists, and only then publishes.
  *
  * No I/O, timers or wall-clock reads happen here; the clock is injected.
+ *
+ * Bounded: liveness, the relay indexes and the live relay set hold live
+ * members only; a member that is DOWN or LEFT is kept (for ListNodes, and
+ * so that it can register again with a higher epoch) for memberRetentionMs
+ * and then deleted without an event.
  */
 import { assert, fail, ok, type ErrorCode, type Result } from '../../shared/errors';
 import type { BatchOp } from '../../shared/store/store';
@@ -35,6 +40,8 @@ export interface MemberRecord {
   epoch: number;
   state: MemberState;
   stateRevision: number;
+  /** When it went DOWN or LEFT (wall clock), for the member retention; absent while live. */
+  goneAtUnixMs?: number;
 }
 
 export interface MembershipEvent {
@@ -79,7 +86,19 @@ export interface RegistryConfig {
   eventsRetainedMax: number;
   /** How often tick() is meant to run; a much longer gap is a stall of the coordinator (see STALL_GAP_INTERVALS). */
   failureCheckIntervalMs: number;
+  /**
+   * A member DOWN or LEFT for this long (wall clock) that has not registered
+   * again is deleted. Undefined: kept forever (the simulator; the
+   * coordinator always sets it from --member-retention-ms).
+   */
+  memberRetentionMs?: number;
 }
+
+/**
+ * Members deleted per tick at most after their retention: a relay's death
+ * can make 25,000 members DOWN at once, and they expire together.
+ */
+export const MEMBERS_FORGOTTEN_PER_TICK_MAX = 10_000;
 
 export type { Clock } from '../../shared/clock';
 import type { Clock } from '../../shared/clock';
@@ -133,6 +152,8 @@ interface Liveness {
   /** Not DOWN (or SUSPECT) before this time: relay loss or coordinator restart grace. */
   graceUntilMs: number;
   route: RouteId | undefined;
+  /** The relay route whose leaf index holds this member (a node last heard through a relay), if any. */
+  leafOf: RouteId | undefined;
   /**
    * Its last session ended (the connection closed, as when the process
    * dies) and it has not spoken since: it cannot renew its lease, so it is
@@ -148,6 +169,11 @@ export class Registry {
   private readonly leavesByRelay = new Map<RouteId, Set<string>>();
   /** Keys of live relays (a small set, judged first on every tick). */
   private readonly relayKeys = new Set<string>();
+  /**
+   * DOWN and LEFT members → when they went (wall clock), in that order (by
+   * that time after a load), for the member retention.
+   */
+  private readonly gone = new Map<string, number>();
   private revision = 0;
   /** When tick() last ran (undefined before the first). */
   private lastTickMs: number | undefined;
@@ -166,13 +192,21 @@ export class Registry {
   load(records: Iterable<MemberRecord>, revision: number, firstRetainedRevision: number): void {
     assert(this.members.size === 0, 'load into an empty registry');
     const now = this.clock.monotonicMs();
+    const wall = this.clock.wallMs();
+    const gone: MemberRecord[] = [];
     for (const record of records) {
       this.members.set(record.key, record);
       if (isLive(record.state)) {
-        this.liveness.set(record.key, { lastSeenMs: now, touchedMs: now, graceUntilMs: now + this.config.restartGraceMs, route: undefined, disconnected: false });
+        this.liveness.set(record.key, { lastSeenMs: now, touchedMs: now, graceUntilMs: now + this.config.restartGraceMs, route: undefined, leafOf: undefined, disconnected: false });
         if (record.kind === 'RELAY') this.relayKeys.add(record.key);
+      } else {
+        // Records written before the retention existed carry no time: their retention starts now.
+        record.goneAtUnixMs ??= wall;
+        gone.push(record);
       }
     }
+    gone.sort((a, b) => a.goneAtUnixMs! - b.goneAtUnixMs!);
+    for (const record of gone) this.gone.set(record.key, record.goneAtUnixMs!);
     this.revision = revision;
     this.firstRetainedRevision = firstRetainedRevision;
   }
@@ -275,6 +309,7 @@ export class Registry {
       stateRevision: 0,
     };
     this.members.set(key, record);
+    this.gone.delete(key);
     this.touch(record, this.liveness.get(key), now, route, now);
     this.emit(record, 'REGISTERED', existing === undefined ? 'registered' : `registered again after ${existing.state}`);
     return ok({ key, epoch: record.epoch, revision: this.revision, resumed: false });
@@ -366,7 +401,7 @@ export class Registry {
     if (live === undefined || live.route !== route) return;
     live.route = undefined;
     live.disconnected = true;
-    this.unindexLeaf(route, key);
+    this.unindexLeaf(key, live);
   }
 
   /**
@@ -378,6 +413,7 @@ export class Registry {
     const now = this.clock.monotonicMs();
     const previous = this.lastTickMs;
     this.lastTickMs = now;
+    this.forgetExpired();
     const stallGapMs = Math.max(STALL_GAP_MS_MIN, STALL_GAP_INTERVALS * this.config.failureCheckIntervalMs);
     if (previous !== undefined && now - previous > stallGapMs) return;
     for (const key of this.relayKeys) {
@@ -416,7 +452,7 @@ export class Registry {
     const key = record.key;
     const previous = live?.route;
     if (live === undefined) {
-      this.liveness.set(key, { lastSeenMs: seenMs, touchedMs: now, graceUntilMs: 0, route, disconnected: false });
+      this.liveness.set(key, (live = { lastSeenMs: seenMs, touchedMs: now, graceUntilMs: 0, route, leafOf: undefined, disconnected: false }));
       if (record.kind === 'RELAY') this.relayKeys.add(key);
     } else {
       if (seenMs > live.lastSeenMs) live.lastSeenMs = seenMs;
@@ -431,18 +467,30 @@ export class Registry {
     // Index on every packet, not only on a route change: a relay that came
     // back on the same route starts with an empty index.
     if (record.kind === 'NODE' && route.startsWith('relay:')) {
+      // Out of the index of the relay it came through before (even if that
+      // route has closed since), so each leaf is in one relay's index at most.
+      if (live.leafOf !== route) this.unindexLeaf(key, live);
       let leaves = this.leavesByRelay.get(route);
       if (leaves === undefined) this.leavesByRelay.set(route, (leaves = new Set()));
       leaves.add(key);
+      live.leafOf = route;
+    } else if (live.leafOf !== undefined) {
+      this.unindexLeaf(key, live);
     }
     if (previous === route || previous === undefined) return;
-    this.unindexLeaf(previous, key);
     // One live session per member: the newer wins, the older is closed.
     this.effects.send.push({ route: previous, key, message: { kind: 'close', code: 'ABORTED', reason: `superseded by a newer session via ${describeRoute(route)}` } });
   }
 
-  private unindexLeaf(route: RouteId, key: string): void {
-    this.leavesByRelay.get(route)?.delete(key);
+  /** Takes the member out of the leaf index it is in, dropping the relay's entry once it has no leaves. */
+  private unindexLeaf(key: string, live: Liveness): void {
+    const route = live.leafOf;
+    if (route === undefined) return;
+    live.leafOf = undefined;
+    const leaves = this.leavesByRelay.get(route);
+    if (leaves === undefined) return;
+    leaves.delete(key);
+    if (leaves.size === 0) this.leavesByRelay.delete(route);
   }
 
   /** Leaves last carried by a relay that went quiet get time to move elsewhere. */
@@ -455,15 +503,69 @@ export class Registry {
     }
   }
 
+  /** A member that is DOWN or LEFT: no liveness is tracked for it any more. */
   private forget(key: string): void {
     const live = this.liveness.get(key);
-    if (live?.route !== undefined) this.unindexLeaf(live.route, key);
+    if (live !== undefined) this.unindexLeaf(key, live);
     this.liveness.delete(key);
     this.relayKeys.delete(key);
   }
 
+  /**
+   * Deletes members DOWN or LEFT for longer than memberRetentionMs. `gone`
+   * is in the order they went, so this looks at the front only; a wall
+   * clock that stepped back delays a deletion by at most that step.
+   */
+  private forgetExpired(): void {
+    const retentionMs = this.config.memberRetentionMs;
+    if (retentionMs === undefined || this.gone.size === 0) return;
+    const horizon = this.clock.wallMs() - retentionMs;
+    let deleted = 0;
+    for (const [key, goneAtUnixMs] of this.gone) {
+      if (goneAtUnixMs > horizon || deleted >= MEMBERS_FORGOTTEN_PER_TICK_MAX) break;
+      const record = this.members.get(key);
+      assert(record !== undefined && !isLive(record.state), `only a DOWN or LEFT member is retained as gone (${key})`);
+      this.gone.delete(key);
+      this.members.delete(key);
+      this.effects.persist.push({ type: 'del', key: KEY_MEMBER + key });
+      deleted += 1;
+    }
+  }
+
+  /**
+   * Debug check for the tests: the liveness, relay and leaf indexes hold
+   * live members only, and the gone list is exactly the DOWN and LEFT ones.
+   */
+  checkIndexes(): void {
+    for (const [key, record] of this.members) {
+      const live = this.liveness.get(key);
+      assert(isLive(record.state) === (live !== undefined), `${key} (${record.state}) ${live === undefined ? 'has no' : 'has'} liveness`);
+      assert(!isLive(record.state) === this.gone.has(key), `${key} (${record.state}) is ${this.gone.has(key) ? '' : 'not '}listed as gone`);
+      assert(this.gone.get(key) === (isLive(record.state) ? undefined : record.goneAtUnixMs), `${key}: gone time matches the record`);
+      assert(this.relayKeys.has(key) === (record.kind === 'RELAY' && isLive(record.state)), `${key}: relay set`);
+    }
+    assert(this.liveness.size <= this.members.size && this.gone.size <= this.members.size, 'indexes hold known members only');
+    for (const key of this.liveness.keys()) assert(this.members.has(key), `liveness of ${key} is for a member`);
+    for (const key of this.relayKeys) assert(this.members.has(key), `relay ${key} is a member`);
+    for (const [route, leaves] of this.leavesByRelay) {
+      assert(leaves.size > 0, `leaf index of ${route} is not empty`);
+      for (const key of leaves) assert(this.liveness.get(key)?.leafOf === route, `${key} is indexed under ${route}, where it was last heard`);
+    }
+    for (const [key, live] of this.liveness) if (live.leafOf !== undefined) assert(this.leavesByRelay.get(live.leafOf)?.has(key) === true, `${key} is in the index of ${live.leafOf}`);
+  }
+
+  /** Sizes of what the registry holds, for status and the soak benchmark. */
+  sizes(): { members: number; live: number; gone: number; relayLeafIndexes: number } {
+    return { members: this.members.size, live: this.liveness.size, gone: this.gone.size, relayLeafIndexes: this.leavesByRelay.size };
+  }
+
   private transition(record: MemberRecord, state: MemberState, type: EventTypeName, reason: string): void {
     record.state = state;
+    if (!isLive(state)) {
+      record.goneAtUnixMs = this.clock.wallMs();
+      this.gone.delete(record.key);
+      this.gone.set(record.key, record.goneAtUnixMs);
+    }
     this.emit(record, type, reason);
     const live = this.liveness.get(record.key);
     if (state === 'DOWN' && live?.route !== undefined) {
