@@ -196,7 +196,11 @@ export class Relay {
     for (const action of actions) {
       const call = this.sessions.get(action.sessionId);
       if (call === undefined) continue;
-      if (action.message !== undefined) call.write(action.message);
+      // A leaf that does not take its renewals stops being read until it does (flow control both ways).
+      if (action.message !== undefined && !call.write(action.message) && !call.isPaused()) {
+        call.pause();
+        call.once('drain', () => call.resume());
+      }
       if (action.close !== undefined) {
         this.sessions.delete(action.sessionId);
         this.aggregator.onLeafClosed(action.sessionId);
