@@ -398,8 +398,9 @@ describe('broadcasts through a relay, three nodes and the gateway simulator', ()
     expect(last.state).toBe('BROADCAST_STATE_CANCELLED');
     expect(last.finishedAtUnixMs).toBeGreaterThan(0);
 
-    // Let revokes reach the nodes and in-flight batches finish, then the ledger must stand still.
-    await observe(1000);
+    // Once every owner has confirmed it stopped (with nothing left in flight, every shard is DONE),
+    // the ledger must stand still.
+    await until(async () => (await unary(client, 'GetBroadcast', { broadcastId: created.broadcastId, includeShards: true })).shards.every((s) => s.state === 'SHARD_STATE_DONE'), 'every shard stopped', 30_000, 200);
     const a = await stats();
     await observe(1500);
     const b = await stats();

@@ -63,13 +63,17 @@ describe('the public API rate limit', () => {
     const admin = adminClient(address);
     const membership = membershipClient(address);
     try {
+      const startedAt = Date.now();
       const results = await Promise.all(Array.from({ length: 3 * BURST }, () => statusOf(unary(admin, 'GetStatus', {}))));
+      const elapsedS = (Date.now() - startedAt) / 1000;
       const refused = results.filter((e) => e !== undefined);
+      expect(refused.length).toBeGreaterThan(0);
       expect(refused.every((e) => e!.code === grpc.status.RESOURCE_EXHAUSTED)).toBe(true);
       expect(refused[0]!.details).toMatch(/rate limit: client 127\.0\.0\.1 made more than 5 requests\/s \(burst 10\) to the public API; retry in \d+ ms/);
-      // The burst, plus what refilled while the calls were made.
-      expect(results.length - refused.length).toBeGreaterThanOrEqual(BURST);
-      expect(results.length - refused.length).toBeLessThan(BURST + 5);
+      // The burst, plus what refilled while the calls were made, however long a loaded machine took to make them.
+      const accepted = results.length - refused.length;
+      expect(accepted).toBeGreaterThanOrEqual(BURST);
+      expect(accepted, `accepted in ${elapsedS} s`).toBeLessThanOrEqual(BURST + Math.ceil(elapsedS * RATE_PER_S) + 1);
 
       // Health is not limited; the node's session (liveness) is not either.
       for (let i = 0; i < 20; i++) expect(await healthStatus(address)).toBe('SERVING');
