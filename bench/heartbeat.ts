@@ -19,6 +19,12 @@ const LEAVES_PER_SIM = 25_000;
 const LEAVES_PER_RELAY = 25_000;
 const INTERVAL_MS = 1000;
 const RELAY_FLUSH_MS = 100; // the relay default
+/**
+ * The simulators (bench/leaf-sim.ts, bench/relay-sim.ts) pace by timer
+ * ticks here, as in every recorded run: a simulator that falls behind sends
+ * less, and the run shows it as packets below the expected rate.
+ */
+const SIM_FLAGS = ['--cluster', 'bench', '--pace', 'ticks'];
 /** The end-to-end mode runs the leaves and relays on this machine too: only up to here. */
 const END_TO_END_MAX = Number(process.env.HEARTBEAT_BENCH_E2E_MAX ?? 10_000);
 // 1 Hz liveness: suspect after 3 missed packets, down after 5.
@@ -67,13 +73,13 @@ async function runOne(mode: Mode, leaves: number): Promise<RunResult> {
     if (mode === 'relayed') {
       for (let r = 0; r < relays; r++) {
         const n = Math.min(LEAVES_PER_RELAY, leaves - r * LEAVES_PER_RELAY);
-        sims.push(cluster.spawnScript(`relay-sim ${r}`, path.join(__dirname, 'relay-sim.js'), [address, `relay-${r}`, String(n), String(INTERVAL_MS), String(RELAY_FLUSH_MS)]));
+        sims.push(cluster.spawnScript(`relay-sim ${r}`, path.join(__dirname, 'relay-sim.js'), [address, `relay-${r}`, String(n), String(INTERVAL_MS), String(RELAY_FLUSH_MS), ...SIM_FLAGS]));
       }
     } else {
       const simCount = Math.ceil(leaves / LEAVES_PER_SIM);
       for (let s = 0; s < simCount; s++) {
         const n = Math.min(LEAVES_PER_SIM, leaves - s * LEAVES_PER_SIM);
-        sims.push(cluster.spawnScript(`leaf-sim ${s}`, path.join(__dirname, 'leaf-sim.js'), [targets[s % targets.length]!, String(n), `s${s}`, String(INTERVAL_MS)]));
+        sims.push(cluster.spawnScript(`leaf-sim ${s}`, path.join(__dirname, 'leaf-sim.js'), [targets[s % targets.length]!, String(n), `s${s}`, String(INTERVAL_MS), ...SIM_FLAGS]));
       }
     }
     try {

@@ -1,20 +1,34 @@
 /**
- * Many simulated leaves in one process, for benchmarks: each leaf opens a
- * real NodeSession stream to an endpoint (relay or coordinator), attaches,
- * and sends liveness at a fixed interval, spread evenly over the interval.
+ * Many simulated leaves (relaycast nodes) in one process, for the
+ * benchmarks: each leaf opens a real NodeSession stream to an endpoint (a
+ * relay or the coordinator), attaches, and sends liveness every INTERVAL_MS,
+ * spread evenly over the interval. A leaf whose lease is lost goes quiet.
  *
  * Usage: node dist/bench/leaf-sim.js ENDPOINT COUNT PREFIX INTERVAL_MS
- * Prints {"ready":"leaf-sim",...} once every leaf is welcomed, then a
- * stats line every second.
+ *          [--cluster ID] [--pace ticks|clock] [--control]
+ *
+ *   --cluster  the cluster the leaves register in (default bench).
+ *   --pace     ticks (default): a fixed share of the leaves per 10 ms timer
+ *              tick, so a busy event loop sends less (bench/heartbeat.ts);
+ *              clock: as many as the clock says are due, so it does not
+ *              (bench/vs-etcd.ts).
+ *   --control  answer bench/vs-etcd-control.ts commands on stdin (stats, stop
+ *              members: they go silent with their streams open, like a hung
+ *              process) and exit when stdin closes; without it, print a
+ *              stats line every second.
+ *
+ * Prints {"ready":"leaf-sim",...} once every leaf is welcomed.
  */
 import * as grpc from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
 import { relaycastV1 } from '../shared/proto';
 import type { NodeMessage } from '../shared/generated/relaycast/v1/NodeMessage';
 import type { SessionMessage__Output } from '../shared/generated/relaycast/v1/SessionMessage';
+import { serveControl, type SimStats } from './vs-etcd-control';
 
 interface Leaf {
   call: grpc.ClientDuplexStream<NodeMessage, SessionMessage__Output>;
+  /** 0: not welcomed yet, lost or stopped. */
   epoch: number;
   seq: number;
 }
@@ -22,24 +36,84 @@ interface Leaf {
 const TICK_MS = 10;
 /** Leaves per HTTP/2 connection. */
 const LEAVES_PER_CHANNEL = 5000;
+const USAGE = 'usage: leaf-sim ENDPOINT COUNT PREFIX INTERVAL_MS [--cluster ID] [--pace ticks|clock] [--control]';
+
+export type Pace = 'ticks' | 'clock';
+
+interface LeafSimOptions {
+  endpoint: string;
+  count: number;
+  prefix: string;
+  intervalMs: number;
+  cluster: string;
+  pace: Pace;
+  control: boolean;
+}
+
+function usage(problem: string): never {
+  process.stderr.write(`leaf-sim: ${problem}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+function positiveInt(name: string, text: string | undefined): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 1) usage(`${name} must be a positive whole number, got ${JSON.stringify(text)}`);
+  return n;
+}
+
+function parse(argv: string[]): LeafSimOptions {
+  const positional: string[] = [];
+  let cluster = 'bench';
+  let pace: Pace = 'ticks';
+  let control = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--control') control = true;
+    else if (arg === '--cluster') cluster = argv[++i] ?? usage('--cluster needs a value');
+    else if (arg === '--pace') {
+      const value = argv[++i];
+      if (value !== 'ticks' && value !== 'clock') usage(`--pace must be ticks or clock, got ${JSON.stringify(value)}`);
+      pace = value;
+    } else if (arg.startsWith('--')) usage(`unknown option ${arg}`);
+    else positional.push(arg);
+  }
+  if (positional.length !== 4) usage(`expected 4 arguments, got ${positional.length}`);
+  const [endpoint, count, prefix, interval] = positional as [string, string, string, string];
+  return { endpoint, count: positiveInt('COUNT', count), prefix, intervalMs: positiveInt('INTERVAL_MS', interval), cluster, pace, control };
+}
+
+/**
+ * How many sends are due at each tick for `perIntervalMs` sends every
+ * `intervalMs`: a fixed share per tick (ticks), or what the elapsed time
+ * says (clock), at most one interval's worth at once.
+ */
+export function pacer(pace: Pace, perInterval: number, intervalMs: number, tickMs: number): () => number {
+  let due = 0;
+  let last = Date.now();
+  return () => {
+    if (pace === 'ticks') due += (perInterval * tickMs) / intervalMs;
+    else {
+      const now = Date.now();
+      due = Math.min(perInterval, due + (perInterval * (now - last)) / intervalMs);
+      last = now;
+    }
+    const n = Math.floor(due);
+    due -= n;
+    return n;
+  };
+}
 
 function main(): void {
-  const [endpoint, countText, prefix, intervalText] = process.argv.slice(2);
-  if (endpoint === undefined || countText === undefined || prefix === undefined || intervalText === undefined) {
-    process.stderr.write('usage: leaf-sim ENDPOINT COUNT PREFIX INTERVAL_MS\n');
-    process.exit(2);
-  }
-  const count = Number(countText);
-  const intervalMs = Number(intervalText);
+  const { endpoint, count, prefix, intervalMs, cluster, pace, control } = parse(process.argv.slice(2));
   const Session = relaycastV1().NodeSession;
   const clients = Array.from({ length: Math.ceil(count / LEAVES_PER_CHANNEL) }, (_, i) =>
     // A distinct option per client keeps grpc-js from sharing one connection.
-    new Session(endpoint, grpc.credentials.createInsecure(), { 'relaycast.bench.channel': i, 'grpc.max_receive_message_length': -1 }));
+    new Session(endpoint, grpc.credentials.createInsecure(), { 'relaycast.bench.channel': `${prefix}-${i}`, 'grpc.max_receive_message_length': -1 }));
   const leaves: Leaf[] = [];
+  const stats: SimStats = { sent: 0, renewed: 0, lost: 0, errors: 0, live: 0 };
+  const stopped = new Set<number>();
   let welcomed = 0;
-  let renewed = 0;
-  let lost = 0;
-  let errors = 0;
+  const started = Date.now();
   const instanceId = randomUUID();
   for (let i = 0; i < count; i++) {
     const call = clients[Math.floor(i / LEAVES_PER_CHANNEL)]!.Session();
@@ -47,35 +121,57 @@ function main(): void {
     leaves.push(leaf);
     call.on('data', (message: SessionMessage__Output) => {
       if (message.msg === 'welcome' && message.welcome?.registration) {
-        if (leaf.epoch === 0) welcomed += 1;
+        if (leaf.epoch !== 0 || stopped.has(i)) return;
         leaf.epoch = message.welcome.registration.leaseEpoch;
-        if (welcomed === count) process.stdout.write(JSON.stringify({ ready: 'leaf-sim', address: endpoint, count }) + '\n');
-      } else if (message.msg === 'renewed') renewed += 1;
-      else if (message.msg === 'lost') lost += 1;
+        welcomed += 1;
+        stats.live += 1;
+        if (welcomed === count) process.stdout.write(JSON.stringify({ ready: 'leaf-sim', address: endpoint, count, registerMs: Date.now() - started }) + '\n');
+      } else if (message.msg === 'renewed') {
+        stats.renewed += 1;
+      } else if (message.msg === 'lost') {
+        if (stopped.has(i) || leaf.epoch === 0) return;
+        stats.lost += 1;
+        stats.live -= 1;
+        leaf.epoch = 0;
+      }
     });
     call.on('error', () => {
-      errors += 1;
+      stats.errors += 1;
     });
-    call.write({ attach: { register: { clusterId: 'bench', nodeId: `${prefix}-${i}`, instanceId: `${instanceId}-${i}`, address: '' }, leaseEpoch: 0 } });
+    call.write({ attach: { register: { clusterId: cluster, nodeId: `${prefix}-${i}`, instanceId: `${instanceId}-${i}`, address: '' }, leaseEpoch: 0 } });
   }
-  // Every tick, the next slice of leaves sends: each leaf once per interval.
-  const perTick = count * (TICK_MS / intervalMs);
+  // Each leaf once per interval, in a fixed order.
+  const due = pacer(pace, count, intervalMs, TICK_MS);
   let cursor = 0;
-  let carry = 0;
   setInterval(() => {
-    carry += perTick;
-    const n = Math.floor(carry);
-    carry -= n;
-    for (let k = 0; k < n; k++) {
+    for (let n = due(); n > 0; n--) {
       const leaf = leaves[cursor]!;
       cursor = (cursor + 1) % count;
       if (leaf.epoch === 0) continue;
       leaf.seq += 1;
+      stats.sent += 1;
       leaf.call.write({ liveness: { seq: leaf.seq, leaseEpoch: leaf.epoch } });
     }
   }, TICK_MS);
-  setInterval(() => process.stdout.write(JSON.stringify({ stats: 'leaf-sim', welcomed, renewed, lost, errors }) + '\n'), 1000);
-  process.on('SIGTERM', () => process.exit(0));
+
+  if (!control) {
+    setInterval(() => process.stdout.write(JSON.stringify({ stats: 'leaf-sim', welcomed, ...stats }) + '\n'), 1000);
+    process.on('SIGTERM', () => process.exit(0));
+    return;
+  }
+  serveControl((command) => {
+    if (command.cmd === 'stop') {
+      for (const i of command.members) {
+        const leaf = leaves[i];
+        if (leaf === undefined || stopped.has(i)) continue;
+        stopped.add(i);
+        if (leaf.epoch !== 0) stats.live -= 1;
+        leaf.epoch = 0;
+      }
+      return { at: Date.now(), stopped: stopped.size };
+    }
+    return { ...stats };
+  });
 }
 
-main();
+if (require.main === module) main();

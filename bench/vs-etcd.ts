@@ -14,12 +14,12 @@
  * registration not done in time (30 s + N/250 s).
  *
  * Systems:
- *  - `relaycast`: simulated nodes (bench/vs-etcd-leaf-sim.ts, one NodeSession
+ *  - `relaycast`: simulated nodes (bench/leaf-sim.ts, one NodeSession
  *    stream each, liveness every 500 ms) → real relay processes (one per
  *    25,000 members) → coordinator (heartbeat 500 ms, down after 2 s).
  *    Server = coordinator + relays. Watcher: Membership.Watch DOWN events.
  *  - `relaycast-coordinator`: the coordinator alone, fed by simulated relays
- *    (bench/vs-etcd-relay-sim.ts, as bench/heartbeat.ts's relayed mode), i.e.
+ *    (bench/relay-sim.ts, as bench/heartbeat.ts's relayed mode), i.e.
  *    the central component's cost when relays run on other machines.
  *    Server = coordinator.
  *  - `etcd`: one etcd member (Debian's etcd-server, installed when missing),
@@ -207,6 +207,14 @@ const DOWN_AFTER_MS = 2000;
 /** The coordinator's defaults, spelled out: heartbeat 500 ms, suspect 1 s, lease 1.5 s, down 2 s. */
 const COORDINATOR_FLAGS = ['--heartbeat-interval-ms', String(HEARTBEAT_INTERVAL_MS), '--suspect-after-ms', '1000', '--lease-ttl-ms', '1500', '--down-after-ms', String(DOWN_AFTER_MS), '--log-level', 'warn'];
 const RELAY_FLUSH_MS = 100; // the relay default
+/**
+ * The member simulators (bench/leaf-sim.ts, bench/relay-sim.ts): paced by
+ * the clock, so a busy simulator does not lower the rate it offers, and
+ * driven over the control channel (stats, stopping members).
+ */
+const SIM_FLAGS = ['--cluster', CLUSTER, '--pace', 'clock', '--control'];
+/** Registration paced at 10,000 attaches/s per simulated relay (see bench/relay-sim.ts --attaches-per-batch). */
+const RELAY_SIM_ATTACHES_PER_BATCH = 1000;
 const ETCD_TTL_S = 2; // etcd's minimum TTL with default election timeout (1 s): ceil(1.5 × 1 s)
 const ETCD_KEY_PREFIX = '/vs-etcd/members/';
 /** Detection: the member stops are spread over this long (one etcd keepalive interval, two relaycast ones). */
@@ -384,7 +392,7 @@ async function deployRelaycast(members: number, options: VsEtcdOptions, simulate
   let memberName: (sim: number, member: number) => string;
   if (simulatedRelays) {
     perSim = options.membersPerRelay;
-    sims = spawnSims(members, perSim, 'relay-sim', 'vs-etcd-relay-sim.js', (s, n) => [address, `relay-${s}`, String(n), String(HEARTBEAT_INTERVAL_MS), String(RELAY_FLUSH_MS), CLUSTER]);
+    sims = spawnSims(members, perSim, 'relay-sim', 'relay-sim.js', (s, n) => [address, `relay-${s}`, String(n), String(HEARTBEAT_INTERVAL_MS), String(RELAY_FLUSH_MS), ...SIM_FLAGS, '--attaches-per-batch', String(RELAY_SIM_ATTACHES_PER_BATCH)]);
     memberName = (s, i) => `relay-${s}-${i}`;
   } else {
     const relays: string[] = [];
@@ -394,7 +402,7 @@ async function deployRelaycast(members: number, options: VsEtcdOptions, simulate
       server.push({ name: `relay-${r}`, pid: relay.proc.pid });
     }
     perSim = options.membersPerSim;
-    sims = spawnSims(members, perSim, 'leaf-sim', 'vs-etcd-leaf-sim.js', (s, n) => [relays[s % relays.length]!, String(n), `s${s}`, String(HEARTBEAT_INTERVAL_MS), CLUSTER]);
+    sims = spawnSims(members, perSim, 'leaf-sim', 'leaf-sim.js', (s, n) => [relays[s % relays.length]!, String(n), `s${s}`, String(HEARTBEAT_INTERVAL_MS), ...SIM_FLAGS]);
     memberName = (s, i) => `s${s}-${i}`;
   }
   const admin = adminClient(address);
