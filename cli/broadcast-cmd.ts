@@ -8,7 +8,7 @@ import { CliError, EXIT } from './exit-codes';
 import { broadcastDetail, broadcastTable, DEAD_LETTER_HEADERS, deadLetterRows, table } from './format';
 import { choiceParser, intParser, parseNonEmpty, parseRequestId, parseSequences, parseTime } from './option-parsers';
 import { isFinal, shortEnum, formatCount } from './progress-format';
-import type { ActionFactory } from './client-commands';
+import type { ActionFactory } from './action';
 
 /** WatchBroadcast's minimum interval (coordinator LIMITS.watchIntervalMsMin). */
 const WATCH_INTERVAL_MS_MIN = 50;

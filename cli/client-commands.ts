@@ -4,6 +4,7 @@
  * message and a documented exit code (cli/exit-codes.ts) at this edge.
  */
 import { Command, CommanderError, Option } from 'commander';
+import type { ActionFactory } from './action';
 import { broadcastCommand } from './broadcast-cmd';
 export { isClientInvocation } from './client-command-names';
 import { Connection, DEFAULT_COORDINATOR, DEFAULT_TIMEOUT_MS } from './connection';
@@ -26,10 +27,6 @@ Exit codes:
   3    bad audience file (missing, unknown type, bad row); nothing was created
   4    the broadcast ended CANCELLED or FAILED (create/watch)
   130  interrupted (Ctrl-C); a broadcast being watched carries on`;
-
-export type Handler = (ctx: Context, args: string[], opts: Record<string, unknown>) => Promise<number | void>;
-/** Wraps a handler into a commander action that records its exit code. */
-export type ActionFactory = (handler: Handler) => (...args: unknown[]) => Promise<void>;
 
 export interface ClientIo {
   readonly stdout: Stream;

@@ -11,7 +11,7 @@ import { CliError, EXIT } from './exit-codes';
 import { eventLine, memberTable } from './format';
 import { choiceParser, intParser, parseNonEmpty } from './option-parsers';
 import { shortEnum } from './progress-format';
-import type { ActionFactory } from './client-commands';
+import type { ActionFactory } from './action';
 
 /** ListNodes' largest page. */
 const MEMBER_PAGE_SIZE = 5000;

@@ -4,7 +4,7 @@
  * broadcasts that are not final come from Membership and Broadcasts.
  */
 import { Command } from 'commander';
-import type { ActionFactory } from './client-commands';
+import type { ActionFactory } from './action';
 import { listBroadcasts } from './broadcast-cmd';
 import { countByState, statusText, type StatusView } from './format';
 import { listMembers } from './nodes-cmd';
