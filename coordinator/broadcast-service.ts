@@ -74,7 +74,7 @@ function effectiveShardSize(total: number, resolved: number, chosen: boolean): R
   return fail('INVALID_ARGUMENT', `options.shard_size ${resolved} cuts ${total} recipients into ${Math.ceil(total / resolved)} shards; at most ${LIMITS.shardsPerBroadcastMax} allowed (use a shard_size of at least ${fewest}, or 0 for the default)`);
 }
 
-const KEY_UPLOAD = 'up/';
+import { KEY_UPLOAD } from './retention';
 const VAR_KEY = /^[A-Za-z0-9_.-]{1,64}$/;
 
 interface UploadMeta {
@@ -163,7 +163,8 @@ export function broadcastHandlers(coordinator: Coordinator, store: KvStore, conf
     if (id === '') return fail('INVALID_ARGUMENT', 'broadcast_id is required');
     if (id.length > LIMITS.broadcastIdLengthMax) return fail('INVALID_ARGUMENT', `broadcast_id is ${id.length} characters; ids are at most ${LIMITS.broadcastIdLengthMax}`);
     const meta = scheduler.get(id);
-    return meta === undefined ? fail('NOT_FOUND', `broadcast ${JSON.stringify(id)} does not exist`) : ok(meta);
+    if (meta !== undefined) return ok(meta);
+    return fail('NOT_FOUND', scheduler.purgedReason(id) ?? `broadcast ${JSON.stringify(id)} does not exist`);
   };
   /**
    * Creates, cancels, pauses, resumes and retries take turns: each reads

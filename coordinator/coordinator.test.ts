@@ -218,3 +218,32 @@ describe('UploadAudience', () => {
     expect(left).toEqual([]);
   });
 });
+
+describe('retention', () => {
+  it('a finished broadcast is deleted after the retention, with its audience and dead letters; GetBroadcast then says when it finished', async () => {
+    const store = new MemoryStore();
+    const clock = new ManualClock();
+    const fatal: unknown[] = [];
+    const coordinator = await Coordinator.open(store, clock, { ...OPTIONS, scheduler: { ...OPTIONS.scheduler, retentionMs: 60_000 }, onFatal: (err) => fatal.push(err) }, log);
+    open.push(coordinator);
+    const h = { coordinator, api: broadcastHandlers(coordinator, store, { shardSizeDefault: 100, clusterIdDefault: 'default' }), data: shardDataHandlers(coordinator, store), fatal, clock };
+    const id = await deadLettered(h, 3);
+    const keys = async (prefix: string) => {
+      let n = 0;
+      for await (const _ of store.scan({ gte: prefix, lt: `${prefix}\uffff` })) n += 1;
+      return n;
+    };
+    expect(await keys(`a/${id}/`)).toBe(3);
+    clock.advance(59_000);
+    await coordinator.propose(() => coordinator.scheduler.tick(), 'internal');
+    await expect(call(h.api.GetBroadcast, { broadcastId: id, includeShards: false })).resolves.toMatchObject({ broadcastId: id });
+    clock.advance(2_000);
+    await coordinator.propose(() => coordinator.scheduler.tick(), 'internal');
+    await expect(call(h.api.GetBroadcast, { broadcastId: id, includeShards: false })).rejects.toMatchObject({ code: grpc.status.NOT_FOUND, details: expect.stringMatching(/finished at .* and was deleted after the retention/) });
+    await coordinator.retention!.close();
+    expect(await keys(`a/${id}/`)).toBe(0);
+    expect(await keys(`dl/${id}/`)).toBe(0);
+    expect(await keys(`b/${id}`)).toBe(0);
+    expect(await keys(`s/${id}/`)).toBe(0);
+  });
+});

@@ -31,6 +31,7 @@ import {
   type RouteId,
 } from './core/registry';
 import { WatchHub } from './watch-hub';
+import { Retention } from './retention';
 import { ControlPlane, isEmpty, type ControlEffects } from './core/control';
 import { MemberLinks, outboundReply, type ProgressApplied, type Reply } from './core/links';
 import {
@@ -93,6 +94,9 @@ export class CommandError extends Error implements OpError {
   }
 }
 
+/** How often uploads past the retention and data a crash left behind are swept, at most (less when the retention is shorter). */
+export const RETENTION_SWEEP_INTERVAL_MS_MAX = 60 * 60_000;
+
 /** Bound on the reassignment latencies kept for GetStatus. */
 const TAKEOVER_LATENCIES_KEPT = 1000;
 /** Bound on WatchBroadcast listeners (streams), like the watch hub's watchers. */
@@ -107,6 +111,9 @@ export class Coordinator {
   private fatal: unknown = undefined;
   private readonly routes = new Map<RouteId, RouteSink>();
   private ticker: NodeJS.Timeout | undefined;
+  private sweeper: NodeJS.Timeout | undefined;
+  /** Bulk deletes of finished broadcasts and expired uploads (undefined: no retention configured). */
+  readonly retention: Retention | undefined;
   private routeSeq = 0;
   /** Counters for GetStatus and benchmarks. */
   readonly stats = { livenessPackets: 0, relayedLivenessPackets: 0, relayBatches: 0, startedMs: 0, progressRefused: 0, commandsRefusedBusy: 0 };
@@ -141,6 +148,8 @@ export class Coordinator {
     this.registry = control.registry;
     this.scheduler = control.scheduler;
     this.links = new MemberLinks(control, options.registry);
+    const retentionMs = options.scheduler.retentionMs;
+    this.retention = retentionMs === undefined ? undefined : new Retention(store, log.child({ part: 'retention' }), this.scheduler, { retentionMs });
     this.stats.startedMs = clock.monotonicMs();
   }
 
@@ -174,6 +183,17 @@ export class Coordinator {
       if (this.queued >= this.options.commitQueueMax) return;
       this.propose(() => this.control.tick(), 'internal').catch(() => undefined);
     }, this.options.failureCheckIntervalMs);
+    const retentionMs = this.options.scheduler.retentionMs;
+    if (this.retention !== undefined && retentionMs !== undefined) {
+      const sweep = () => {
+        const now = this.clock.wallMs();
+        void this.retention!.expireUploads(now);
+        void this.retention!.sweepOrphans(now);
+      };
+      // Once after the load (a crash may have left data behind), then periodically.
+      sweep();
+      this.sweeper = setInterval(sweep, Math.max(1000, Math.min(RETENTION_SWEEP_INTERVAL_MS_MAX, Math.floor(retentionMs / 2))));
+    }
   }
 
   /**
@@ -334,6 +354,8 @@ export class Coordinator {
     for (const split of scheduled.splits) {
       this.log.info({ broadcastId: split.broadcastId, shardId: split.shardId, nodeKey: split.owner, pieceShardId: split.pieceShardId, start: split.start, end: split.end }, 'unread tail split off for an idle node');
     }
+    // Their metas and shards are deleted durably now; their bulk data goes in the background.
+    if (scheduled.purged.length > 0 && this.retention !== undefined) void this.retention.purge(scheduled.purged);
     if (scheduled.changed.size > 0) for (const listener of this.broadcastListeners) this.guard('broadcast listener', () => listener(scheduled.changed));
     if (this.appliedListeners.size > 0 && (effects.events.length > 0 || takeoverLatenciesMs.length > 0)) {
       for (const listener of this.appliedListeners) this.guard('applied listener', () => listener({ events: effects.events, takeoverLatenciesMs }));
@@ -353,6 +375,7 @@ export class Coordinator {
     if (this.fatal !== undefined) return;
     this.fatal = err;
     if (this.ticker !== undefined) clearInterval(this.ticker);
+    if (this.sweeper !== undefined) clearInterval(this.sweeper);
     this.log.fatal({ err }, 'store write failed: the change was not made durable, so nothing more can be acknowledged; exiting (a restart loads what is durable)');
     this.options.onFatal(err);
   }
@@ -377,7 +400,9 @@ export class Coordinator {
   async close(): Promise<void> {
     this.closed = true;
     if (this.ticker !== undefined) clearInterval(this.ticker);
+    if (this.sweeper !== undefined) clearInterval(this.sweeper);
     await this.writing;
+    await this.retention?.close();
     this.watchHub.closeAll();
   }
 }

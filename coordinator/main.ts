@@ -39,6 +39,7 @@ export async function runCoordinator(config: CoordinatorConfig): Promise<void> {
     restartGraceMs: config.restartGraceMs,
     eventsRetainedMax: config.eventsRetainedMax,
     failureCheckIntervalMs: config.failureCheckIntervalMs,
+    memberRetentionMs: config.memberRetentionMs,
   };
   const metrics = metricsFor(config.metricsListen);
   // Metrics first: they also count the calls the rate limit refuses.
@@ -69,6 +70,7 @@ export async function runCoordinator(config: CoordinatorConfig): Promise<void> {
       splitSizeMin: config.splitSizeMin,
       checkpointIntervalMs: config.checkpointIntervalMs,
       orderResendMs: config.orderResendMs,
+      retentionMs: config.broadcastRetentionMs,
     },
     dataAddress: config.advertiseAddress === '' ? address : config.advertiseAddress,
     failureCheckIntervalMs: config.failureCheckIntervalMs,

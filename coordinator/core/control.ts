@@ -81,5 +81,5 @@ export class ControlPlane {
 
 export function isEmpty(effects: ControlEffects): boolean {
   const { membership: m, scheduled: s } = effects;
-  return m.persist.length === 0 && m.events.length === 0 && m.send.length === 0 && s.persist.length === 0 && s.send.length === 0 && s.changed.size === 0;
+  return m.persist.length === 0 && m.events.length === 0 && m.send.length === 0 && s.persist.length === 0 && s.send.length === 0 && s.changed.size === 0 && s.purged.length === 0;
 }
