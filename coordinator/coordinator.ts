@@ -256,7 +256,11 @@ export class Coordinator {
     this.propose(() => this.registry.routeClosed(route), 'internal').catch(() => undefined);
   }
 
-  /** Note progress that awaits a checkpoint and log refused reports (a buggy or hostile node). */
+  /**
+   * Note progress that awaits a checkpoint and log refused reports (a buggy
+   * or hostile node). Call it inside the command that applied the progress,
+   * so that the command's own write counts as its checkpoint.
+   */
   noteProgress(applied: ProgressApplied): void {
     if (applied.progressed.length > 0) {
       const now = this.clock.monotonicMs();

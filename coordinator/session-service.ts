@@ -115,9 +115,13 @@ export function nodeSessionHandlers(coordinator: Coordinator): NodeSessionHandle
         }
         if (message.msg === 'liveness') coordinator.stats.livenessPackets += 1;
         coordinator
-          .propose(() => coordinator.links.sessionMessage(session, message), 'member')
-          .then((outcome) => {
+          .propose(() => {
+            const outcome = coordinator.links.sessionMessage(session, message);
+            // Inside the command: progress noted now is in this command's write.
             coordinator.noteProgress(outcome);
+            return outcome;
+          }, 'member')
+          .then((outcome) => {
             end(outcome.reply);
           }, (err: { code?: Close['code']; message: string }) => end({ close: { code: err.code ?? 'UNAVAILABLE', message: err.message } }));
         flow.admitted();
@@ -212,13 +216,16 @@ export function relayLinkHandlers(coordinator: Coordinator, config: RegistryConf
         const batch = up.batch;
         const current = link;
         coordinator
-          .propose(() => coordinator.links.relayBatch(current, batch), 'member')
+          .propose(() => {
+            const outcome = coordinator.links.relayBatch(current, batch);
+            coordinator.noteProgress(outcome);
+            return outcome;
+          }, 'member')
           .then((outcome) => {
             if (outcome.abort !== undefined) return abort(codeNumber(outcome.abort.code), outcome.abort.message);
             coordinator.stats.relayBatches += 1;
             coordinator.stats.livenessPackets += outcome.liveness;
             coordinator.stats.relayedLivenessPackets += outcome.liveness;
-            coordinator.noteProgress(outcome);
             write({
               batchAck: {
                 batchId: batch.batchId,
