@@ -35,7 +35,7 @@ async function main(): Promise<void> {
     const gatewayProc = cluster.spawn('gateway-sim', ['gateway-sim', '--listen', '127.0.0.1:0', ...quiet]);
     const gateway = (await gatewayProc.ready()).address;
     const relay = await cluster.startRelay('relay-1', address, quiet);
-    for (let i = 1; i <= NODES; i++) await cluster.startNode(`node-${i}`, { relays: [relay.address] }, ['--gateway', gateway, '--data-dir', path.join(cluster.dir, 'nodes'), ...quiet]);
+    for (let i = 1; i <= NODES; i++) await cluster.startNode(`node-${i}`, { relays: [relay.address] }, ['--gateway', gateway, ...quiet]);
     const client = broadcastsClient(address);
     const uploadStarted = Date.now();
     const uploadId = await uploadAudience(client, RECIPIENTS, sampleRecipient);

@@ -14,7 +14,6 @@
  *      FAILOVER_BENCH_AUDIENCES (default 100000,5000000),
  *      FAILOVER_BENCH_TUNED_AUDIENCE (default 5000000; 0 skips the tuned run).
  */
-import * as path from 'node:path';
 import { LocalCluster, type ManagedProcess } from '../shared/local-cluster';
 import { adminClient, broadcastsClient, membershipClient, unary } from '../shared/client';
 import { sampleRecipient, uploadAudience } from '../shared/audience-upload';
@@ -72,7 +71,7 @@ async function runAudience(audience: number, settings: Settings = DEFAULTS): Pro
     let next = 1;
     const start = async () => {
       const id = `w${next++}`;
-      nodes.set(id, await cluster.startNode(id, { relays: [relay.address] }, ['--gateway', gateway, '--data-dir', path.join(cluster.dir, 'nodes'), ...quiet]));
+      nodes.set(id, await cluster.startNode(id, { relays: [relay.address] }, ['--gateway', gateway, ...quiet]));
     };
     for (let i = 0; i < NODES; i++) await start();
     const members = membershipClient(address);

@@ -115,7 +115,7 @@ export async function runRestart(partial: Partial<RestartOptions> = {}): Promise
     const gatewayProc = cluster.spawn('gateway-sim', ['gateway-sim', '--listen', '127.0.0.1:0', '--ledger-keys-max', String(Math.max(audience, 1)), ...quiet], { NODE_OPTIONS: `--max-old-space-size=${GATEWAY_HEAP_MB}` });
     const gateway = (await gatewayProc.ready()).address;
     const relay = await cluster.startRelay('relay-1', address, quiet);
-    for (let i = 1; i <= options.nodes; i++) await cluster.startNode(`node-${i}`, { relays: [relay.address] }, ['--gateway', gateway, '--data-dir', path.join(cluster.dir, 'nodes'), ...quiet]);
+    for (let i = 1; i <= options.nodes; i++) await cluster.startNode(`node-${i}`, { relays: [relay.address] }, ['--gateway', gateway, ...quiet]);
     const broadcasts = broadcastsClient(address);
     const sim = gatewaySimulatorClient(gateway);
     closers.push(broadcasts, sim);

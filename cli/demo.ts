@@ -69,7 +69,7 @@ export async function runDemo(config: DemoConfig): Promise<void> {
     for (let i = 1; i <= config.nodes; i++) {
       // Spread nodes over the relays; each falls back to the others, then to the coordinator.
       const preferred = relays.length === 0 ? [] : [...relays.slice((i - 1) % relays.length), ...relays.slice(0, (i - 1) % relays.length)];
-      nodes.push(await cluster.startNode(`node-${i}`, { relays: preferred, coordinator: address }, ['--gateway', gateway, '--data-dir', `${cluster.dir}/nodes`, ...quiet]));
+      nodes.push(await cluster.startNode(`node-${i}`, { relays: preferred, coordinator: address }, ['--gateway', gateway, ...quiet]));
     }
     const registered = () => events.filter((e) => e.type === 'EVENT_TYPE_REGISTERED' && e.node?.kind === 'MEMBER_KIND_NODE').length;
     await waitFor(() => registered() >= config.nodes, `${config.nodes} registrations`, 15_000);

@@ -16,13 +16,14 @@ export interface NodeConfig extends TransportConfig {
   shutdownGraceMs: number;
   gateway: string;
   gatewayTimeoutMs: number;
-  dataDir: string;
   deliverBatchSize: number;
   deliverBatchesInFlightMax: number;
   audiencePageSize: number;
   deliveryAttemptsMax: number;
   gatewayRetryMinMs: number;
   gatewayRetryMaxMs: number;
+  outboxItemsMax: number;
+  coordinatorCallAttemptsMax: number;
   metricsListen: string;
   gatewayTlsCaFile: string;
   logLevel: string;
@@ -42,13 +43,14 @@ export const NODE_SCHEMA: Schema = [
   { name: 'shutdownGraceMs', kind: 'int', default: 2000, min: 0, max: 60_000, doc: 'How long SIGTERM waits for a graceful leave.' },
   { name: 'gateway', kind: 'string', default: '127.0.0.1:7090', doc: 'The downstream gateway: HOST:PORT or grpc://HOST:PORT (relaycast.gateway.v1.Gateway), or an http(s):// webhook base URL.' },
   { name: 'gatewayTimeoutMs', kind: 'int', default: 5000, min: 10, max: 600_000, doc: 'Bound on one gateway call; a timeout counts as the gateway being unavailable.' },
-  { name: 'dataDir', kind: 'path', default: './relaycast-node-data', doc: 'LevelDB directory for the outbox (deliveries waiting for the gateway); a subdirectory per node id is used.' },
   { name: 'deliverBatchSize', kind: 'int', default: 500, min: 1, max: 10_000, doc: 'Items per gateway Deliver call.' },
   { name: 'deliverBatchesInFlightMax', kind: 'int', default: 4, min: 1, max: 256, doc: 'Deliver calls in flight per shard.' },
   { name: 'audiencePageSize', kind: 'int', default: 2000, min: 1, max: 5000, doc: 'Recipients read from the coordinator per page.' },
-  { name: 'deliveryAttemptsMax', kind: 'int', default: 5, min: 1, max: 1000, doc: 'Attempts (RETRY answers) before an item is dead-lettered.' },
-  { name: 'gatewayRetryMinMs', kind: 'int', default: 100, min: 1, max: 600_000, doc: 'First wait before resending from the outbox (jittered, doubling while the gateway fails).' },
-  { name: 'gatewayRetryMaxMs', kind: 'int', default: 2000, min: 1, max: 600_000, doc: 'Longest wait between outbox resends.' },
+  { name: 'deliveryAttemptsMax', kind: 'int', default: 5, min: 1, max: 1000, doc: 'Attempts at an item before it is dead-lettered, counting RETRY answers and calls the gateway refused (HTTP 4xx other than 408/429, a non-transient gRPC status; the reason says "gateway refused: ..."). Calls that fail as a whole (unavailable, timeouts) count no attempt: their items wait for the gateway.' },
+  { name: 'gatewayRetryMinMs', kind: 'int', default: 100, min: 1, max: 600_000, doc: 'First wait before an item is resent after RETRY or a refusal, and before the gateway is probed again after it failed (jittered, doubling).' },
+  { name: 'gatewayRetryMaxMs', kind: 'int', default: 2000, min: 1, max: 600_000, doc: 'Longest of those waits.' },
+  { name: 'outboxItemsMax', kind: 'int', default: 100_000, min: 1, max: 10_000_000, doc: 'Items held in memory for another attempt (after RETRY, a refusal, or a failed call), over all shards. At this many the node reads no new audience page until some leave; nothing is dropped. Nothing is stored on disk: after a crash the next owner resends from the coordinator\'s checkpoint.' },
+  { name: 'coordinatorCallAttemptsMax', kind: 'int', default: 10, min: 1, max: 1000, doc: 'Tries of an audience page read or a dead-letter report at the coordinator (jittered back-off from 100 ms, doubling to 5 s) before the node gives the shard back: it stops it and reports where it stopped, so the coordinator hands the remainder on.' },
   METRICS_LISTEN_OPTION,
   ...transportOptions('node'),
   { name: 'gatewayTlsCaFile', kind: 'path', default: '', doc: 'PEM CA bundle the gateway\'s certificate (gRPC with TLS, or an https:// webhook) is verified against; default: the system\'s trusted roots plus --tls-ca-file.' },

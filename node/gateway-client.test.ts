@@ -366,6 +366,107 @@ describe('malformed answers', () => {
   });
 });
 
+describe('refusals and unavailability are told apart', () => {
+  describe('gRPC status', () => {
+    let server: grpc.Server;
+    let address: string;
+    let code: grpc.status;
+
+    beforeAll(async () => {
+      server = new grpc.Server();
+      const refuse = (_call: unknown, callback: (err: grpc.ServiceError) => void) => callback(Object.assign(new Error('no'), { code, details: `said no with ${grpc.status[code]}`, metadata: new grpc.Metadata() }));
+      server.addService(gatewayV1().Gateway.service, { Deliver: refuse, LookupPresence: refuse } as GatewayHandlers);
+      const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+      address = `127.0.0.1:${port}`;
+    });
+
+    afterAll(() => server?.forceShutdown());
+
+    it.each([
+      grpc.status.INVALID_ARGUMENT,
+      grpc.status.NOT_FOUND,
+      grpc.status.ALREADY_EXISTS,
+      grpc.status.PERMISSION_DENIED,
+      grpc.status.FAILED_PRECONDITION,
+      grpc.status.OUT_OF_RANGE,
+      grpc.status.UNIMPLEMENTED,
+      grpc.status.UNAUTHENTICATED,
+    ])('status %s is a refusal, with the gateway\'s reason', async (status) => {
+      code = status;
+      const client = createGatewayClient(address, { timeoutMs: TIMEOUT_MS });
+      try {
+        const name = grpc.status[status];
+        const calls: Array<[string, () => Promise<unknown>]> = [['Deliver', () => client.deliver([item('r', 1)])], ['LookupPresence', () => client.lookupPresence(['a'])]];
+        for (const [method, call] of calls) {
+          const error = await call().catch((err: unknown) => err);
+          expect(error).toBeInstanceOf(GatewayRejectedError);
+          expect(error).not.toBeInstanceOf(GatewayUnavailableError);
+          expect(error).toMatchObject({ status: name, reason: `${name}: said no with ${name}` });
+          expect((error as Error).message).toBe(`gateway ${address} ${method}: ${name}: said no with ${name}`);
+        }
+      } finally {
+        client.close();
+      }
+    });
+
+    it.each([
+      grpc.status.UNAVAILABLE,
+      grpc.status.RESOURCE_EXHAUSTED,
+      grpc.status.ABORTED,
+      grpc.status.INTERNAL,
+      grpc.status.UNKNOWN,
+    ])('status %s means unavailable: the items wait for the gateway', async (status) => {
+      code = status;
+      const client = createGatewayClient(address, { timeoutMs: TIMEOUT_MS });
+      try {
+        await expect(client.deliver([item('u', 1)])).rejects.toBeInstanceOf(GatewayUnavailableError);
+      } finally {
+        client.close();
+      }
+    });
+  });
+
+  describe('webhook status', () => {
+    let server: http.Server;
+    let base: string;
+    let reply: { status: number; body: string };
+
+    beforeAll(async () => {
+      server = http.createServer((req, res) => {
+        req.resume();
+        req.on('end', () => {
+          res.writeHead(reply.status, { 'content-type': 'application/json' });
+          res.end(reply.body);
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+
+    afterAll(async () => {
+      server?.closeAllConnections();
+      await new Promise((resolve) => server?.close(resolve));
+    });
+
+    it.each([400, 401, 403, 404, 409, 410, 422])('HTTP %s is a refusal, with the gateway\'s reason', async (status) => {
+      reply = { status, body: JSON.stringify({ error: `no (${status})` }) };
+      const client = createGatewayClient(base, { timeoutMs: TIMEOUT_MS });
+      const error = await client.deliver([item('w', 1)]).catch((err: unknown) => err);
+      expect(error).toBeInstanceOf(GatewayRejectedError);
+      expect(error).toMatchObject({ status: `HTTP ${status}`, reason: `HTTP ${status}: no (${status})` });
+      expect((error as Error).message).toBe(`gateway ${base}/deliver: HTTP ${status}: no (${status})`);
+    });
+
+    it.each([408, 429, 500, 502, 503, 507])('HTTP %s means unavailable', async (status) => {
+      reply = { status, body: 'later' };
+      const client = createGatewayClient(base, { timeoutMs: TIMEOUT_MS });
+      const error = await client.deliver([item('w', 1)]).catch((err: unknown) => err);
+      expect(error).toBeInstanceOf(GatewayUnavailableError);
+      expect(error).not.toBeInstanceOf(GatewayRejectedError);
+    });
+  });
+});
+
 describe('closed client', () => {
   it('refuses calls after close()', async () => {
     const client = createGatewayClient('127.0.0.1:1', { timeoutMs: TIMEOUT_MS });

@@ -4,10 +4,13 @@
  * Callers see plain domain types and two kinds of failure:
  *
  *  - GatewayUnavailableError: the call as a whole did not happen or cannot
- *    be trusted (transport errors, timeouts, UNAVAILABLE, HTTP 5xx, a
- *    malformed answer). Keep the items and try again when the gateway is back.
+ *    be trusted (transport errors, timeouts, UNAVAILABLE and the other
+ *    transient statuses, HTTP 5xx, 408 and 429, a malformed answer). Keep
+ *    the items and try again when the gateway is back.
  *  - GatewayRejectedError: the gateway understood and refused the request
- *    (INVALID_ARGUMENT, HTTP 4xx, ...). Retrying the same request will not help.
+ *    (INVALID_ARGUMENT, PERMISSION_DENIED, UNAUTHENTICATED, ..., any other
+ *    HTTP 4xx), with its reason. The same request may well be refused
+ *    again: the node counts an attempt per item, and dead-letters them.
  *
  * Every call names its sender — node key, process instance, lease epoch,
  * when the lease expires and when the call was made — in relaycast-* gRPC
@@ -24,27 +27,13 @@ import type { ProtoGrpcType as GatewayProto } from '../shared/generated/gateway'
 import type { GatewayClient as GatewayGrpcClient, GatewayDefinition } from '../shared/generated/relaycast/gateway/v1/Gateway';
 import type { DeliveryResult__Output } from '../shared/generated/relaycast/gateway/v1/DeliveryResult';
 import { senderMetadata, type LeaseIdentity } from '../gateway/core/senders';
+import type { DeliveryItem, DeliveryOutcome, DeliveryResult } from './core/work';
 
 /** Who is calling: one lease of one node process. */
 export type GatewaySender = LeaseIdentity;
 
-export interface DeliveryItem {
-  /** "<broadcastId>/<sequence>": the same for every attempt of this item. */
-  idempotencyKey: string;
-  recipientId: string;
-  /** The rendered, per-recipient message. */
-  text: string;
-  broadcastId: string;
-  sequence: number;
-}
-
-export type DeliveryOutcome = 'DELIVERED' | 'RETRY' | 'PERMANENT_FAILURE' | 'UNREACHABLE';
-
-export interface DeliveryResult {
-  idempotencyKey: string;
-  outcome: DeliveryOutcome;
-  reason: string;
-}
+/** The domain types of a delivery live with the work core, which decides on them. */
+export type { DeliveryItem, DeliveryOutcome, DeliveryResult } from './core/work';
 
 export interface GatewayClient {
   /** One result per item, in order. Throws GatewayUnavailableError or GatewayRejectedError for the call as a whole. */
@@ -95,13 +84,21 @@ export class LeaseExpiredError extends GatewayUnavailableError {
   override readonly name = 'LeaseExpiredError';
 }
 
-/** The gateway refused the request itself (a 4xx or a non-transient gRPC status). */
+/**
+ * The gateway refused the request itself (a 4xx other than 408 and 429, or a
+ * non-transient gRPC status). Sending the same request again will not help
+ * unless the gateway changes its mind: the node counts an attempt for every
+ * item in it and, after --delivery-attempts-max, dead-letters them with
+ * `reason`.
+ */
 export class GatewayRejectedError extends Error {
   override readonly name = 'GatewayRejectedError';
   constructor(
     message: string,
     /** gRPC status name (INVALID_ARGUMENT) or HTTP status (HTTP 400). */
     readonly status: string,
+    /** The gateway's own words, with the status: "PERMISSION_DENIED: token expired", "HTTP 403: forbidden". */
+    readonly reason: string,
     options?: ErrorOptions,
   ) {
     super(message, options);
@@ -277,8 +274,9 @@ class GrpcGatewayClient implements GatewayClient {
 
   private failure(method: string, err: grpc.ServiceError): Error {
     const name = grpc.status[err.code] ?? `code ${err.code}`;
-    const message = `gateway ${this.address} ${method}: ${name}: ${err.details || err.message}`;
-    return TRANSIENT_GRPC_CODES.has(err.code) ? new GatewayUnavailableError(message, { cause: err }) : new GatewayRejectedError(message, name, { cause: err });
+    const reason = `${name}: ${err.details || err.message}`;
+    const message = `gateway ${this.address} ${method}: ${reason}`;
+    return TRANSIENT_GRPC_CODES.has(err.code) ? new GatewayUnavailableError(message, { cause: err }) : new GatewayRejectedError(message, name, reason, { cause: err });
   }
 }
 
@@ -356,10 +354,11 @@ class WebhookGatewayClient implements GatewayClient {
       throw new GatewayUnavailableError(`gateway ${url}: ${why}`, { cause: err });
     }
     if (status < 200 || status > 299) {
-      const message = `gateway ${url}: HTTP ${status}: ${errorText(text)}`;
+      const reason = `HTTP ${status}: ${errorText(text)}`;
+      const message = `gateway ${url}: ${reason}`;
       // 408 and 429 are the gateway asking us to come back later.
       if (status >= 500 || status === 408 || status === 429) throw new GatewayUnavailableError(message);
-      throw new GatewayRejectedError(message, `HTTP ${status}`);
+      throw new GatewayRejectedError(message, `HTTP ${status}`, reason);
     }
     let body: unknown;
     try {

@@ -4,8 +4,6 @@ import { boundAddress, createServer } from '../shared/grpc-server';
 import { createLogger } from '../shared/log';
 import { systemClock } from '../shared/clock';
 import { onShutdownSignal } from '../shared/process';
-import * as path from 'node:path';
-import { LevelStore } from '../shared/store/level-store';
 import { NodeAgent } from './agent';
 import { Worker } from './worker';
 import { createGatewayClient } from './gateway-client';
@@ -37,11 +35,10 @@ export async function runNode(config: NodeConfig): Promise<void> {
     log,
     credentials,
   );
-  const storeDir = path.join(config.dataDir, `${config.cluster}-${config.id}`);
-  const store = await LevelStore.open(storeDir).catch((err: Error) => {
-    throw new Error(`cannot open the outbox store in ${storeDir} (${err.message}; is another node with id ${config.id} running with this --data-dir?)`, { cause: err });
-  });
   const gateway = createGatewayClient(config.gateway, { timeoutMs: config.gatewayTimeoutMs, sender: () => agent.sender(), tls: gatewayTls });
+  // Stateless: what is in flight or held for the gateway lives in memory only. The
+  // coordinator's checkpoint never passes an item that is not final, so after a crash
+  // the next owner of a range resends it (under the same idempotency keys).
   const worker = new Worker({
     nodeKey,
     deliverBatchSize: config.deliverBatchSize,
@@ -50,21 +47,28 @@ export async function runNode(config: NodeConfig): Promise<void> {
     deliveryAttemptsMax: config.deliveryAttemptsMax,
     gatewayRetryMinMs: config.gatewayRetryMinMs,
     gatewayRetryMaxMs: config.gatewayRetryMaxMs,
+    outboxItemsMax: config.outboxItemsMax,
+    coordinatorCallAttemptsMax: config.coordinatorCallAttemptsMax,
     callTimeoutMs: config.gatewayTimeoutMs,
     credentials,
-  }, gateway, store, systemClock, Math.random, () => agent.serving, log);
-  // A new process has a new lease: whatever an earlier one left in the outbox was handed on.
-  await worker.clearStaleOutbox();
+  }, gateway, systemClock, Math.random, () => agent.serving, log);
   agent.progressSource = () => worker.progress();
   worker.onReport = () => agent.livenessSoon();
-  agent.on('order', (order) => worker.onOrder(order, agent.core.leaseEpoch));
+  // The lease is read at every order too: the agent applies a welcome before the
+  // orders that follow it, and an order for a lease not applied yet is held.
+  agent.on('order', (order) => {
+    worker.setLease(agent.core.leaseEpoch);
+    worker.onOrder(order);
+  });
   agent.on('revoke', (revoke) => worker.onRevoke(revoke));
   agent.on('event', (event) => {
     if (event.kind === 'fatal') {
       log.fatal({ reason: event.reason }, 'cannot register; exiting');
       process.exit(2);
     }
-    if (event.kind === 'lease-lost') worker.stopAll('lease lost');
+    // attached: a (new) lease, held orders start; lease-lost: everything of the old lease stops.
+    worker.setLease(agent.core.leaseEpoch);
+    if (event.kind === 'unfenced') worker.poke();
     ops.setServing(agent.serving ? 'SERVING' : 'NOT_SERVING');
   });
   if (metrics !== undefined) registerNodeMetrics(metrics, worker, agent);
@@ -83,7 +87,6 @@ export async function runNode(config: NodeConfig): Promise<void> {
     gateway.close();
     await ops.stop(500);
     await metrics?.close();
-    await store.close();
   };
   onShutdownSignal(log, shutdown);
   agent.on('event', (event) => {

@@ -167,9 +167,8 @@ export class LocalCluster {
   }
 
   async startNode(id: string, endpoints: { relays?: string[]; coordinator?: string }, extra: string[] = []): Promise<ManagedProcess> {
-    // Each node gets its own data directory inside the cluster's temp dir
-    // unless the caller chose one: LevelDB allows one process per directory.
-    const args = ['node', '--id', id, ...(extra.includes('--data-dir') ? [] : ['--data-dir', path.join(this.dir, 'nodes')])];
+    // Nodes are stateless: no data directory.
+    const args = ['node', '--id', id];
     if (endpoints.relays !== undefined && endpoints.relays.length > 0) args.push('--relays', endpoints.relays.join(','));
     if (endpoints.coordinator !== undefined) args.push('--coordinator', endpoints.coordinator);
     const proc = this.spawn(`node ${id}`, [...args, ...extra]);

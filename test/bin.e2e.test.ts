@@ -87,7 +87,7 @@ describe('the relaycast single executable', () => {
     const { address } = await coordinator.ready(READY_TIMEOUT_MS);
     expect(address).toMatch(/^127\.0\.0\.1:\d+$/);
 
-    const node = start('node n1', ['node', '--id', 'n1', '--coordinator', address, '--data-dir', path.join(dir, 'nodes')]);
+    const node = start('node n1', ['node', '--id', 'n1', '--coordinator', address]);
     const ready = await node.ready(READY_TIMEOUT_MS);
     expect(ready.ready).toBe('node');
 
@@ -107,8 +107,8 @@ describe('the relaycast single executable', () => {
 
     // LevelDB (the embedded native addon) wrote its files.
     expect(fs.existsSync(path.join(coordinatorData, 'CURRENT'))).toBe(true);
-    // The embedded files went to the cache directory given, not next to the binary.
-    expect(fs.readdirSync(dir).sort()).toEqual(['cache', 'coordinator', 'nodes', 'relaycast']);
+    // The embedded files went to the cache directory given, not next to the binary; the node (stateless) wrote nothing.
+    expect(fs.readdirSync(dir).sort()).toEqual(['cache', 'coordinator', 'relaycast']);
 
     expect(await node.stop(5_000)).toBe(0);
     expect(await coordinator.stop(5_000)).toBe(0);

@@ -6,7 +6,6 @@
  * the right personalised text, outages and permanent failures are survived,
  * bad input changes nothing, creates are idempotent, cancel stops delivery.
  */
-import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LocalCluster, type ManagedProcess } from '../shared/local-cluster';
@@ -161,8 +160,7 @@ describe('broadcasts through a relay, three nodes and the gateway simulator', ()
     const simProc = cluster.spawn('gateway-sim', ['gateway-sim', '--listen', '127.0.0.1:0']);
     const gateway = (await simProc.ready()).address;
     const relay = await cluster.startRelay('relay-1', address);
-    const dataDir = path.join(cluster.dir, 'nodes');
-    nodes.push(...(await Promise.all(NODE_IDS.map((id) => cluster.startNode(id, { relays: [relay.address] }, ['--gateway', gateway, '--data-dir', dataDir])))));
+    nodes.push(...(await Promise.all(NODE_IDS.map((id) => cluster.startNode(id, { relays: [relay.address] }, ['--gateway', gateway])))));
     client = broadcastsClient(address);
     sim = gatewaySimulatorClient(gateway);
     // Every node is attached once a tiny broadcast has reached the gateway.

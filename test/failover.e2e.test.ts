@@ -40,7 +40,7 @@ describe('broadcasts survive failures', () => {
 
   const startNode = async () => {
     const id = `w${nextNode++}`;
-    nodes.set(id, await cluster.startNode(id, { relays, coordinator: address }, ['--gateway', gateway, '--data-dir', path.join(cluster.dir, 'nodes'), '--log-level', 'info']));
+    nodes.set(id, await cluster.startNode(id, { relays, coordinator: address }, ['--gateway', gateway, '--log-level', 'info']));
     return id;
   };
 

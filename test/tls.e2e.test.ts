@@ -87,11 +87,10 @@ describe('TLS and member identity', () => {
     const simReady = await sim.ready();
     gateway = simReady.address;
     relayAddress = (await cluster.startRelay('relay-1', address, tlsArgs(pair('relay/relay-1')))).address;
-    const dataDir = path.join(cluster.dir, 'nodes');
     // node-a: through the relay, gRPC gateway; node-b: directly, https webhook.
     await Promise.all([
-      cluster.startNode('node-a', { relays: [relayAddress] }, [...tlsArgs(pair('node/node-a')), '--gateway', gateway, '--data-dir', dataDir]),
-      cluster.startNode('node-b', { coordinator: address }, [...tlsArgs(pair('node/node-b')), '--gateway', `https://${simReady.httpAddress as string}`, '--data-dir', dataDir]),
+      cluster.startNode('node-a', { relays: [relayAddress] }, [...tlsArgs(pair('node/node-a')), '--gateway', gateway]),
+      cluster.startNode('node-b', { coordinator: address }, [...tlsArgs(pair('node/node-b')), '--gateway', `https://${simReady.httpAddress as string}`]),
     ]);
     members = membershipClient(address, creds(operator));
     broadcasts = broadcastsClient(address, creds(operator));

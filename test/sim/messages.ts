@@ -40,7 +40,19 @@ export interface GatewayItem {
 }
 
 export type GatewayOutcome = 'DELIVERED' | 'RETRY' | 'PERMANENT_FAILURE' | 'UNREACHABLE';
-export type GatewayReply = { outcomes: GatewayOutcome[] } | { error: string };
+/** Outcomes per item; or the call failed as a whole (unavailable), or the gateway refused it (its reason). */
+export type GatewayReply = { outcomes: GatewayOutcome[] } | { error: string } | { refused: string };
+export type PresenceReply = { reachable: boolean[] } | { error: string } | { refused: string };
+
+export interface DeadLetterRequest {
+  nodeKey: string;
+  broadcastId: string;
+  shardId: number;
+  epoch: number;
+  deadLetters: Array<{ sequence: number; recipientId: string; reason: string; attempts: number }>;
+}
+
+export type DeadLetterReply = { ok: true } | { error: string; code?: string };
 
 export function toDomain(p: ShardProgress__Output): ShardProgressDomain {
   return {

@@ -9,8 +9,8 @@ import type { RegistryConfig } from '../../coordinator/core/registry';
 import type { BroadcastMeta, SchedulerConfig } from '../../coordinator/core/scheduler';
 import { Checker, type Violation } from './observer';
 import { SimCoordinator } from './coordinator';
-import { SimGateway, isPermanentFailure, isUnreachable } from './gateway';
-import { SimNode, type SimNodeConfig } from './node';
+import { REFUSAL, SimGateway, isPermanentFailure, isUnreachable } from './gateway';
+import { SimNode, type DeadLetterLedger, type SimNodeConfig } from './node';
 import { SimRelay } from './relay';
 import { World, WALL_START_MS, type NetworkFaults } from './world';
 
@@ -97,20 +97,29 @@ export function runSeed(seed: number, options: RunOptions = {}): RunResult {
   const nodeCount = int(2, 6);
   const nodeConfig = (): SimNodeConfig => ({
     agent: { relayFailoverMs: 1000, reconnectBackoffMinMs: 100, reconnectBackoffMaxMs: 2000 },
-    pageSize: int(20, 200),
-    batchSize: int(5, 50),
-    batchesInFlightMax: int(1, 4),
-    deliveryAttemptsMax: 1000,
+    work: {
+      audiencePageSize: int(20, 200),
+      deliverBatchSize: int(5, 50),
+      deliverBatchesInFlightMax: int(1, 4),
+      // Few attempts: RETRY answers and refusals end in dead letters; many: they never do.
+      deliveryAttemptsMax: [3, 5, 1000][int(0, 2)]!,
+      gatewayRetryMinMs: 50,
+      gatewayRetryMaxMs: 1000,
+      // A small outbox makes the node stop reading while it is full.
+      outboxItemsMax: [20, 200, 100_000][int(0, 2)]!,
+      // Few tries: a coordinator restart or a partition makes nodes give shards back.
+      coordinatorCallAttemptsMax: [3, 10][int(0, 1)]!,
+    },
     callTimeoutMs: 1000,
-    gatewayRetryMinMs: 50,
-    gatewayRetryMaxMs: 1000,
     capacityWeight: int(1, 3),
   });
+  // The dead letters the coordinator recorded, with their reasons.
+  const deadLetters: DeadLetterLedger = new Map();
   const nodes = Array.from({ length: nodeCount }, (_, i) => {
     // Through the relays in some order, then the coordinator; some nodes talk to the coordinator directly.
     const viaRelays = relays.length > 0 && random() < 0.8 ? shuffle(relays, random) : [];
     checker.noteEndpoints(`sim/n${i}`, viaRelays.map((r) => r.proc.name));
-    return new SimNode(`n${i}`, world, [...viaRelays, coordinator], coordinator, gateway, nodeConfig(), checker);
+    return new SimNode(`n${i}`, world, [...viaRelays, coordinator], coordinator, gateway, nodeConfig(), checker, deadLetters);
   });
 
   const broadcasts: BroadcastMeta[] = Array.from({ length: int(1, 3) }, (_, i) => {
@@ -145,7 +154,7 @@ export function runSeed(seed: number, options: RunOptions = {}): RunResult {
   const nodeByName = new Map(nodes.map((n) => [n.proc.name, n]));
   for (let f = 0; f < faultCount; f++) {
     const t = int(300, CHAOS_MS - 1000);
-    const kind = int(0, 9);
+    const kind = int(0, 10);
     const node = nodes[int(0, nodes.length - 1)]!;
     if (kind <= 2) {
       const downMs = random() < 0.5 ? int(200, 6000) : Number.POSITIVE_INFINITY;
@@ -221,6 +230,11 @@ export function runSeed(seed: number, options: RunOptions = {}): RunResult {
       const outMs = int(200, 5000);
       at(t, `gateway outage for ${outMs} ms`, () => (gateway.outage = true));
       at(t + outMs, 'gateway back', () => (gateway.outage = false));
+    } else if (kind === 10) {
+      // A gateway that refuses every call (a revoked credential): items count attempts and may end dead-lettered with its reason.
+      const refuseMs = int(200, 3000);
+      at(t, `gateway refuses every call for ${refuseMs} ms`, () => (gateway.refusing = true));
+      at(t + refuseMs, 'gateway accepts calls again', () => (gateway.refusing = false));
     } else {
       const slowMs = int(200, 5000);
       const extra = int(200, 1500);
@@ -251,6 +265,7 @@ export function runSeed(seed: number, options: RunOptions = {}): RunResult {
       world.faults.resetChance = 0;
       world.healAll();
       gateway.outage = false;
+      gateway.refusing = false;
       gateway.slowExtraMs = 0;
       gateway.retryChance = 0;
       if (coordinatorDown) {
@@ -274,7 +289,7 @@ export function runSeed(seed: number, options: RunOptions = {}): RunResult {
     if (!failed()) {
       world.run(world.nowMs + 1000, failed);
       checker.finish(world.nowMs);
-      for (const meta of broadcasts) checkNothingLost(meta, coordinator, gateway, checker, world.nowMs);
+      for (const meta of broadcasts) checkNothingLost(meta, coordinator, gateway, deadLetters, checker, world.nowMs);
     }
   }
   void nodeByName;
@@ -300,22 +315,55 @@ export function runSeed(seed: number, options: RunOptions = {}): RunResult {
   };
 }
 
-/** Invariant 1: every recipient in exactly one final state, the sums exact, the gateway agreeing, all of it durable. */
-function checkNothingLost(meta: BroadcastMeta, coordinator: SimCoordinator, gateway: SimGateway, checker: Checker, atMs: number): void {
+/**
+ * Invariant 1: every recipient in exactly one final state, the sums exact, the
+ * gateway agreeing, all of it durable. The final states are known in advance
+ * (r<i> is unreachable or fails permanently by its number), except for
+ * recipients the gateway refused or answered RETRY: a node may dead-letter
+ * those once out of attempts, with the gateway's reason.
+ */
+function checkNothingLost(meta: BroadcastMeta, coordinator: SimCoordinator, gateway: SimGateway, deadLetters: DeadLetterLedger, checker: Checker, atMs: number): void {
   const c = coordinator.scheduler.counts(meta.id);
   const fail = (detail: string) => checker.fail('nothing-lost', atMs, `${meta.id}: ${detail} (counts ${JSON.stringify(c)})`);
   let unreachable = 0;
   let permanent = 0;
+  /** Unreachable, and deliverable, recipients that may have been dead-lettered instead. */
+  let unreachableInVain = 0;
+  let deliverableInVain = 0;
   for (let seq = 0; seq < meta.total; seq++) {
-    if (isUnreachable(seq)) unreachable += 1;
-    else if (isPermanentFailure(seq)) permanent += 1;
+    const inVain = gateway.triedInVain.has(`${meta.id}/${seq}`);
+    if (isUnreachable(seq)) {
+      unreachable += 1;
+      if (inVain) unreachableInVain += 1;
+    } else if (isPermanentFailure(seq)) permanent += 1;
+    else if (inVain) deliverableInVain += 1;
   }
   if (c.delivered + c.skipped + c.dead !== meta.total) fail(`final states add up to ${c.delivered + c.skipped + c.dead}, not ${meta.total}`);
   if (c.inFlight + c.pending !== 0) fail('recipients still in flight or pending');
-  if (c.skipped !== unreachable) fail(`skipped ${c.skipped}, but ${unreachable} recipients are unreachable`);
-  if (c.dead !== permanent) fail(`dead-lettered ${c.dead}, but ${permanent} recipients fail permanently`);
+  if (c.skipped > unreachable || c.skipped < unreachable - unreachableInVain) fail(`skipped ${c.skipped}, but ${unreachable} recipients are unreachable (${unreachableInVain} of them refused or answered RETRY)`);
+  if (c.dead < permanent || c.dead > permanent + unreachableInVain + deliverableInVain) fail(`dead-lettered ${c.dead}, but ${permanent} recipients fail permanently and ${unreachableInVain + deliverableInVain} more were refused or answered RETRY`);
+  // Every dead letter counted was recorded, with a reason that fits the recipient.
+  let recorded = 0;
+  /**
+   * Delivered at the gateway, yet dead-lettered for want of attempts: a call
+   * that timed out (or a duplicate of a request) had delivered it unbeknown
+   * to the node, which saw only refusals or RETRY answers.
+   */
+  let deliveredInVain = 0;
+  for (const [key, reason] of deadLetters) {
+    if (!key.startsWith(`${meta.id}/`)) continue;
+    recorded += 1;
+    if (gateway.delivered.has(key) && gateway.triedInVain.has(key)) deliveredInVain += 1;
+    const seq = Number(key.slice(meta.id.length + 1));
+    const fits = (isPermanentFailure(seq) && reason === 'permanent failure (simulated)')
+      || (gateway.triedInVain.has(key) && (reason === `gateway refused: ${REFUSAL}` || reason.startsWith('gave up after ')));
+    if (!fits) fail(`recipient ${seq} was dead-lettered with the reason ${JSON.stringify(reason)}`);
+  }
+  if (recorded < c.dead) fail(`${c.dead} dead letters counted, but only ${recorded} recorded`);
   const atGateway = gateway.deliveredOf(meta.id);
-  if (atGateway !== c.delivered) fail(`the gateway holds ${atGateway} delivered keys, the coordinator counts ${c.delivered}`);
+  if (atGateway < c.delivered || atGateway > c.delivered + deliveredInVain) {
+    fail(`the gateway holds ${atGateway} delivered keys, the coordinator counts ${c.delivered} (${deliveredInVain} of them dead-lettered after refusals or RETRY answers)`);
+  }
   const durable = coordinator.durableShards().filter((s) => s.broadcastId === meta.id);
   const durableFinal = durable.reduce((n, s) => n + (s.state === 'DONE' ? s.delivered + s.skipped + s.dead : 0), 0);
   if (durableFinal !== meta.total) fail(`what a restart would load accounts for ${durableFinal} of ${meta.total}`);
