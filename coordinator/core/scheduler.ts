@@ -414,6 +414,9 @@ export class Scheduler {
     if (report.stopped && report.watermark === 0 && report.delivered + report.skipped + report.dead === 0) {
       // Stopped before it began (or the order never arrived): nothing to apply.
     } else {
+      // An older packet overtaken by a newer one (it took a slower route, a
+      // relay held it through a partition): out of date, not impossible.
+      if (Number.isSafeInteger(report.watermark) && report.watermark < shard.watermark) return 'stale';
       const refused = checkReport(shard, report);
       if (refused !== undefined) return { refused };
       if (report.watermark > shard.watermark || report.delivered !== shard.delivered || report.skipped !== shard.skipped || report.dead !== shard.dead) {
@@ -912,7 +915,6 @@ function checkReport(shard: Shard, report: ShardProgressDomain): string | undefi
   for (const [name, value] of [['watermark', watermark], ['delivered', delivered], ['skipped', skipped], ['dead', dead]] as const) {
     if (!Number.isSafeInteger(value) || value < 0) return `${name} ${value} is not a count`;
   }
-  if (watermark < shard.watermark) return `watermark ${watermark} is below the checkpointed ${shard.watermark}`;
   if (watermark > shard.end) return `watermark ${watermark} is past the shard's end ${shard.end}`;
   if (delivered + skipped + dead !== watermark - shard.start) {
     return `counts ${delivered}+${skipped}+${dead} do not add up to the ${watermark - shard.start} final sequences [${shard.start}, ${watermark})`;
