@@ -10,7 +10,7 @@ import { CommandError } from './coordinator';
 import { fail, ok, type Result } from '../shared/errors';
 import { prefixEnd, type BatchOp, type KvStore } from '../shared/store/store';
 import { checkId, DEAD_LETTER_REASON_LENGTH_MAX, LIST_RESPONSE_BYTES_MAX, RECIPIENT_ID_LENGTH_MAX, truncate } from '../shared/validate';
-import { changeLifecycle, recordDeadLetters, retryDeadLetters } from './core/broadcast-commands';
+import { changeLifecycle, deadLetterStanding, recordDeadLetters, retryDeadLetters, type StoredDeadLetter } from './core/broadcast-commands';
 import { compileTemplate } from '../shared/core/template';
 import type { BroadcastsHandlers } from '../shared/generated/relaycast/v1/Broadcasts';
 import type { ShardDataHandlers } from '../shared/generated/relaycast/v1/ShardData';
@@ -395,13 +395,17 @@ export function broadcastHandlers(coordinator: Coordinator, store: KvStore, conf
         const deadLetters: DeadLetter[] = [];
         let bytes = 0;
         let more = false;
-        for await (const [, value] of store.scan({ gte: from, lt: prefixEnd(prefix), limit: limit + 1 })) {
+        for await (const [, value] of store.scan({ gte: from, lt: prefixEnd(prefix) })) {
+          const record = JSON.parse(value) as StoredDeadLetter;
+          // A void record (its recipient is being redone after its node died) is not a dead letter.
+          if (deadLetterStanding(scheduler, record) === 'stale') continue;
           bytes += value.length * 3 + DEAD_LETTER_OVERHEAD_BYTES;
           if (deadLetters.length === limit || (deadLetters.length > 0 && bytes > LIST_RESPONSE_BYTES_MAX)) {
             more = true;
             break;
           }
-          deadLetters.push(JSON.parse(value) as DeadLetter);
+          const { broadcastId, sequence, recipientId, reason, attempts } = record;
+          deadLetters.push({ broadcastId, sequence, recipientId, reason, attempts });
         }
         const page = deadLetters;
         callback(null, { deadLetters: page, nextPageToken: more ? String(page[page.length - 1]!.sequence) : '' });
@@ -416,22 +420,22 @@ export function broadcastHandlers(coordinator: Coordinator, store: KvStore, conf
       if (wanted !== undefined && wanted.size > LIMITS.retryMax) return callback(statusError(grpc.status.INVALID_ARGUMENT, `at most ${LIMITS.retryMax} sequences per call`));
       inTurn(async () => {
         const prefix = deadLetterKey(id, 0).slice(0, -12);
-        const sequences: number[] = [];
+        const records: StoredDeadLetter[] = [];
         for await (const [, value] of store.scan({ gte: prefix, lt: prefixEnd(prefix) })) {
-          const dl = JSON.parse(value) as { sequence: number };
-          if (wanted === undefined || wanted.has(dl.sequence)) sequences.push(dl.sequence);
-          if (sequences.length >= LIMITS.retryMax) break;
+          const record = JSON.parse(value) as StoredDeadLetter;
+          if (wanted === undefined || wanted.has(record.sequence)) records.push(record);
+          if (records.length >= LIMITS.retryMax) break;
         }
         // One command: the dead letters leave the queue in the same atomic
         // write that hands them back as new shards, or not at all.
         return coordinator.propose((tx) => {
-          const result = retryDeadLetters(scheduler, id, sequences);
+          const result = retryDeadLetters(scheduler, id, records);
           if (result.ok) tx.write(result.value.ops);
           return result;
         }, 'api');
       }).then((result) => {
         if (!result.ok) return callback(toStatus(result.error));
-        coordinator.log.info({ broadcastId: id, retried: result.value.retried }, 'dead letters retried');
+        coordinator.log.info({ broadcastId: id, retried: result.value.retried, voided: result.value.voided }, 'dead letters retried');
         callback(null, { retried: result.value.retried, broadcast: snapshot(result.value.meta) });
       }, (err: unknown) => callback(errorStatus(err)));
     },

@@ -10,11 +10,14 @@ import { codeNumber } from '../../shared/grpc-status';
 import { ControlPlane, isEmpty, type ControlEffects } from '../../coordinator/core/control';
 import { KEY_MEMBER, KEY_META_REVISION, Registry, type MemberRecord, type RegistryConfig, type RouteId } from '../../coordinator/core/registry';
 import { MemberLinks, outboundReply, type RelayLinkState, type Reply, type SessionState } from '../../coordinator/core/links';
-import { KEY_BROADCAST, KEY_SHARD, Scheduler, type BroadcastMeta, type SchedulerConfig, type SchedulerSend, type Shard } from '../../coordinator/core/scheduler';
+import { changeLifecycle, deadLetterStanding, recordDeadLetters, retryDeadLetters, type DeadLetterStanding, type LifecycleOp, type StoredDeadLetter } from '../../coordinator/core/broadcast-commands';
+import type { Tx } from '../../coordinator/coordinator';
+import type { BatchOp } from '../../shared/store/store';
+import { KEY_BROADCAST, KEY_DEAD_LETTER, KEY_SHARD, Scheduler, type BroadcastMeta, type SchedulerConfig, type SchedulerSend, type Shard } from '../../coordinator/core/scheduler';
 import type { LeafDelivery } from '../../shared/generated/relaycast/v1/LeafDelivery';
 import type { LeafBatch__Output } from '../../shared/generated/relaycast/v1/LeafBatch';
 import type { Observer } from './observer';
-import { CODES, type NodeUp, type ReadReply, type ReadRequest, type RelayDown, type RelayUp, type SessionDown } from './messages';
+import { CODES, type DeadLetterReply, type DeadLetterRequest, type NodeUp, type ReadReply, type ReadRequest, type RelayDown, type RelayUp, type SessionDown } from './messages';
 import { SimStore } from './store';
 import { Proc, type Conn, type ConnEnd, type World } from './world';
 
@@ -106,15 +109,16 @@ export class SimCoordinator {
    * command to the cores, persist what they produced, then publish and send,
    * then answer — in the order commands were proposed.
    */
-  propose<T>(command: () => T, then?: (value: T) => void): void {
-    const value = command();
+  propose<T>(command: (tx: Tx) => T, then?: (value: T) => void): void {
+    const extra: BatchOp[] = [];
+    const value = command({ write: (ops) => void extra.push(...ops) });
     const effects = this.control.collect();
-    if (isEmpty(effects)) {
+    if (extra.length === 0 && isEmpty(effects)) {
       // Nothing new to persist, but earlier writes may still be in flight: answer after them.
       if (then !== undefined) this.store.batch([], () => then(value));
       return;
     }
-    this.store.batch([...effects.membership.persist, ...effects.scheduled.persist], () => {
+    this.store.batch([...effects.membership.persist, ...effects.scheduled.persist, ...extra], () => {
       this.apply(effects);
       then?.(value);
     });
@@ -143,6 +147,37 @@ export class SimCoordinator {
     this.routes.delete(route);
     if (route.startsWith('relay:')) this.observer.onRelayLinkLost(this.world.nowMs);
     this.propose(() => this.registry.routeClosed(route));
+  }
+
+  /** ShardData.ReportDeadLetters: recorded (durably) only for the shard's owner and epoch, by the same core as broadcast-service.ts. */
+  serveDeadLetters(request: DeadLetterRequest, respond: (reply: DeadLetterReply) => void): void {
+    this.propose((tx) => {
+      const result = recordDeadLetters(this.scheduler, request);
+      if (result.ok) tx.write(result.value);
+      return result;
+    }, (result) => respond(result.ok ? { ok: true } : { error: result.error.message, code: result.error.code }));
+  }
+
+  /** An operator's CancelBroadcast, PauseBroadcast or ResumeBroadcast (when the coordinator is up to take it). */
+  changeLifecycle(id: string, op: LifecycleOp): void {
+    if (!this.proc.up) return;
+    this.propose(() => changeLifecycle(this.scheduler, id, op));
+  }
+
+  /** An operator's RetryDeadLetters of everything recorded: read the records, then one command, as broadcast-service.ts does. */
+  retryDeadLetters(id: string): void {
+    if (!this.proc.up) return;
+    const records = this.store.scan(`${KEY_DEAD_LETTER}${id}/`).map((v) => JSON.parse(v) as StoredDeadLetter);
+    this.propose((tx) => {
+      const result = retryDeadLetters(this.scheduler, id, records);
+      if (result.ok) tx.write(result.value.ops);
+      return result;
+    });
+  }
+
+  /** Durable dead-letter records of a broadcast (what ListDeadLetters reads), with their standing now. */
+  deadLettersOf(id: string): Array<{ record: StoredDeadLetter; standing: DeadLetterStanding }> {
+    return this.store.scan(`${KEY_DEAD_LETTER}${id}/`).map((v) => JSON.parse(v) as StoredDeadLetter).map((record) => ({ record, standing: deadLetterStanding(this.scheduler, record) }));
   }
 
   /** ShardData.ReadAudience: pages come from the coordinator, so it knows what each owner has read. */
@@ -233,6 +268,12 @@ export class SimCoordinator {
 
   private advertised(): RegistryConfig {
     return { ...this.config.registry, leaseTtlMs: this.config.leaseTtlAdvertisedMs };
+  }
+
+  /** The durable record of a broadcast (what a restart would load). */
+  durableMeta(id: string): BroadcastMeta | undefined {
+    const value = this.store.durable.get(`${KEY_BROADCAST}${id}`);
+    return value === undefined ? undefined : (JSON.parse(value) as BroadcastMeta);
   }
 
   /** Durable shard records (what a restart would load), for the checkers. */

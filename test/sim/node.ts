@@ -24,7 +24,6 @@ export interface SimNodeConfig {
 }
 
 /** Dead letters as the coordinator recorded them: "<broadcast>/<sequence>" → reason. */
-export type DeadLetterLedger = Map<string, string>;
 
 /** Coordinator codes that mean the shard is not this node's; the ones that mean "do not ask again". */
 const NOT_HELD = new Set(['FAILED_PRECONDITION', 'NOT_FOUND']);
@@ -52,7 +51,6 @@ export class SimNode {
     private readonly gateway: SimGateway,
     private readonly config: SimNodeConfig,
     private readonly observer: Observer,
-    private readonly deadLetters: DeadLetterLedger,
   ) {
     this.proc = new Proc(`node-${id}`);
   }
@@ -264,7 +262,7 @@ export class SimNode {
       case 'report-dead-letters': {
         const { callId, shard, deadLetters } = command;
         const request: DeadLetterRequest = { nodeKey: this.key, ...shard, deadLetters };
-        this.world.call<DeadLetterRequest, DeadLetterReply>(this.proc, coordinator.proc, request, (req, respond) => serveDeadLetters(coordinator, this.deadLetters, req, respond), (reply) => this.answered(() => {
+        this.world.call<DeadLetterRequest, DeadLetterReply>(this.proc, coordinator.proc, request, (req, respond) => coordinator.serveDeadLetters(req, respond), (reply) => this.answered(() => {
           this.work.onDeadLettersReported(callId, 'error' in reply ? { ok: false, failure: failureOf(reply) } : { ok: true, value: true });
         }), timeoutMs);
         return;
@@ -299,23 +297,3 @@ function failureOf(reply: { error: string; code?: string }): CoordinatorFailure 
   return { kind: 'transient', reason: reply.error };
 }
 
-/**
- * ShardData.ReportDeadLetters at the coordinator, as coordinator/broadcast-service.ts
- * does it: only the shard's owner under its epoch may record, and the answer
- * comes once the records are durable (a crash before loses them, and the node
- * tries again).
- */
-function serveDeadLetters(coordinator: SimCoordinator, ledger: DeadLetterLedger, request: DeadLetterRequest, respond: (reply: DeadLetterReply) => void): void {
-  const { broadcastId, shardId, epoch, nodeKey } = request;
-  const shard = coordinator.scheduler.shard(broadcastId, shardId);
-  if (shard === undefined || shard.owner !== nodeKey || shard.epoch !== epoch || (shard.state !== 'ASSIGNED' && shard.state !== 'REVOKING')) {
-    return respond({ error: `shard ${broadcastId}#${shardId} epoch ${epoch} is not held by ${nodeKey}`, code: 'FAILED_PRECONDITION' });
-  }
-  for (const d of request.deadLetters) {
-    if (d.sequence < shard.start || d.sequence >= shard.end) return respond({ error: `dead letter ${d.sequence} is outside shard [${shard.start}, ${shard.end})`, code: 'OUT_OF_RANGE' });
-  }
-  coordinator.store.batch([], () => {
-    for (const d of request.deadLetters) ledger.set(`${broadcastId}/${d.sequence}`, d.reason);
-    respond({ ok: true });
-  });
-}

@@ -90,6 +90,8 @@ export class Checker implements Observer {
   readonly violations: Violation[] = [];
   private readonly orders = new Map<string, OrderRecord[]>();
   private readonly final = new Map<string, IntervalSet>();
+  /** Durable shard records by broadcast and shard id (their latest range and watermark). */
+  private readonly durableShards = new Map<string, Map<number, { start: number; end: number; watermark: number }>>();
   /** broadcast#shard → lowest cut so far: an order's range ends there, whatever the order said. */
   private readonly cuts = new Map<string, number>();
   /** When each process was last crashed, paused, partitioned (from, to). */
@@ -200,7 +202,7 @@ export class Checker implements Observer {
         this.violate('one-owner', atMs, `${nodeKey} sent ${broadcastId}/${seq} under shard ${shardId} epoch ${epoch}, but since ${latest.atMs} ms it belongs to ${latest.nodeKey} (shard ${latest.shardId} epoch ${latest.epoch})`);
       }
       // Invariant 3: never again once it was durably checkpointed as final.
-      if (final?.has(seq)) this.violate('bounded-redelivery', atMs, `${nodeKey} sent ${broadcastId}/${seq}, which was checkpointed as final`);
+      if (final?.has(seq) && this.finalInNewestShard(broadcastId, seq)) this.violate('bounded-redelivery', atMs, `${nodeKey} sent ${broadcastId}/${seq}, which was checkpointed as final`);
     }
   }
 
@@ -211,7 +213,24 @@ export class Checker implements Observer {
       let set = this.final.get(shard.broadcastId);
       if (set === undefined) this.final.set(shard.broadcastId, (set = new IntervalSet()));
       set.add(shard.start, shard.watermark);
+      let shards = this.durableShards.get(shard.broadcastId);
+      if (shards === undefined) this.durableShards.set(shard.broadcastId, (shards = new Map()));
+      shards.set(shard.shardId, { start: shard.start, end: shard.end, watermark: shard.watermark });
     }
+  }
+
+  /**
+   * Final by the newest shard covering the recipient: a dead letter handed
+   * back for another try is covered by its retry shard, and final again
+   * only once that shard's checkpoint passes it (its old shard's later
+   * checkpoints do not count for it).
+   */
+  private finalInNewestShard(broadcastId: string, seq: number): boolean {
+    let newest: { shardId: number; watermark: number } | undefined;
+    for (const [shardId, s] of this.durableShards.get(broadcastId) ?? []) {
+      if (s.start <= seq && seq < s.end && (newest === undefined || shardId > newest.shardId)) newest = { shardId, watermark: s.watermark };
+    }
+    return newest === undefined || seq < newest.watermark;
   }
 
   onAgentEvent(): void {}

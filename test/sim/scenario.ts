@@ -10,7 +10,7 @@ import type { BroadcastMeta, SchedulerConfig } from '../../coordinator/core/sche
 import { Checker, type Violation } from './observer';
 import { SimCoordinator } from './coordinator';
 import { REFUSAL, SimGateway, isPermanentFailure, isUnreachable } from './gateway';
-import { SimNode, type DeadLetterLedger, type SimNodeConfig } from './node';
+import { SimNode, type SimNodeConfig } from './node';
 import { SimRelay } from './relay';
 import { World, WALL_START_MS, type NetworkFaults } from './world';
 
@@ -113,13 +113,11 @@ export function runSeed(seed: number, options: RunOptions = {}): RunResult {
     callTimeoutMs: 1000,
     capacityWeight: int(1, 3),
   });
-  // The dead letters the coordinator recorded, with their reasons.
-  const deadLetters: DeadLetterLedger = new Map();
   const nodes = Array.from({ length: nodeCount }, (_, i) => {
     // Through the relays in some order, then the coordinator; some nodes talk to the coordinator directly.
     const viaRelays = relays.length > 0 && random() < 0.8 ? shuffle(relays, random) : [];
     checker.noteEndpoints(`sim/n${i}`, viaRelays.map((r) => r.proc.name));
-    return new SimNode(`n${i}`, world, [...viaRelays, coordinator], coordinator, gateway, nodeConfig(), checker, deadLetters);
+    return new SimNode(`n${i}`, world, [...viaRelays, coordinator], coordinator, gateway, nodeConfig(), checker);
   });
 
   const broadcasts: BroadcastMeta[] = Array.from({ length: int(1, 3) }, (_, i) => {
@@ -141,7 +139,10 @@ export function runSeed(seed: number, options: RunOptions = {}): RunResult {
       deadRetried: 0,
     };
   });
+  // Some runs have one more broadcast, which an operator cancels mid-way.
+  const cancelled: BroadcastMeta | undefined = random() < 0.25 ? { ...broadcasts[0]!, id: 'bx', audienceId: 'bx', options: { ...broadcasts[0]!.options }, createdAtUnixMs: WALL_START_MS + 10 } : undefined;
   for (const meta of broadcasts) coordinator.seedBroadcast(meta);
+  if (cancelled !== undefined) coordinator.seedBroadcast(cancelled);
   const shape = `relays=${relayCount} nodes=${nodeCount} broadcasts=${broadcasts.map((b) => `${b.total}/${b.options.shardSize}`).join(',')} shardsPerWeight=${scheduler.shardsPerWeight} splitMin=${scheduler.splitSizeMin} delayMaxMs=${network.delayMaxMs} reset=${network.resetChance} dup=${network.duplicateChance} gatewayRetry=${gateway.retryChance}`;
 
   // ---- faults ----
@@ -242,6 +243,23 @@ export function runSeed(seed: number, options: RunOptions = {}): RunResult {
       at(t + slowMs, 'gateway fast again', () => (gateway.slowExtraMs = 0));
     }
   }
+  // ---- an operator's commands, through the same cores as the API ----
+  // Pause and resume a broadcast; retry dead letters mid-run; cancel an extra broadcast.
+  if (random() < 0.3) {
+    const b = broadcasts[int(0, broadcasts.length - 1)]!;
+    const t = int(300, CHAOS_MS - 2000);
+    const pausedMs = int(100, 3000);
+    at(t, `pause ${b.id} for ${pausedMs} ms`, () => coordinator.changeLifecycle(b.id, 'pause'));
+    at(t + pausedMs, `resume ${b.id}`, () => coordinator.changeLifecycle(b.id, 'resume'));
+  }
+  if (random() < 0.3) {
+    const b = broadcasts[int(0, broadcasts.length - 1)]!;
+    at(int(1000, CHAOS_MS - 500), `retry the dead letters of ${b.id}`, () => coordinator.retryDeadLetters(b.id));
+  }
+  if (cancelled !== undefined) {
+    const id = cancelled.id;
+    at(int(300, 4000), `cancel ${id}`, () => coordinator.changeLifecycle(id, 'cancel'));
+  }
   faults.sort((a, b) => a.atMs - b.atMs);
   for (const fault of faults) {
     world.after(fault.atMs, undefined, () => {
@@ -278,8 +296,12 @@ export function runSeed(seed: number, options: RunOptions = {}): RunResult {
           p.restart();
         } else if (p.proc.paused) world.resume(p.proc);
       }
+      // The operator finishes what a coordinator outage interrupted.
+      for (const b of broadcasts) if (coordinator.scheduler.get(b.id)?.state === 'PAUSED') coordinator.changeLifecycle(b.id, 'resume');
+      if (cancelled !== undefined) coordinator.changeLifecycle(cancelled.id, 'cancel');
     });
-    const complete = () => broadcasts.every((b) => coordinator.scheduler.get(b.id)?.state === 'COMPLETED');
+    const stopped = () => cancelled === undefined || coordinator.scheduler.shardsOf(cancelled.id).every((shard) => shard.state === 'DONE');
+    const complete = () => broadcasts.every((b) => coordinator.scheduler.get(b.id)?.state === 'COMPLETED') && stopped();
     const done = world.run(CHAOS_MS + LIVENESS_MS_MAX, () => failed() || complete());
     if (!failed() && !done) {
       const states = broadcasts.map((b) => `${b.id}=${coordinator.scheduler.get(b.id)?.state} ${JSON.stringify(coordinator.scheduler.counts(b.id))}`).join('; ');
@@ -289,7 +311,25 @@ export function runSeed(seed: number, options: RunOptions = {}): RunResult {
     if (!failed()) {
       world.run(world.nowMs + 1000, failed);
       checker.finish(world.nowMs);
-      for (const meta of broadcasts) checkNothingLost(meta, coordinator, gateway, deadLetters, checker, world.nowMs);
+      for (const meta of broadcasts) checkNothingLost(meta, coordinator, gateway, checker, world.nowMs);
+      // A cancel that came too late (the broadcast had completed) is refused: then it is a completed broadcast like the others.
+      if (cancelled !== undefined && coordinator.scheduler.get(cancelled.id)?.state === 'COMPLETED') checkNothingLost(cancelled, coordinator, gateway, checker, world.nowMs);
+      else if (cancelled !== undefined) checkCancelled(cancelled, coordinator, gateway, checker, world.nowMs);
+    }
+    // Then the operator retries every dead letter with the gateway healthy: each broadcast completes again and still adds up.
+    const retried = broadcasts.filter((b) => coordinator.scheduler.counts(b.id).dead > 0);
+    const retriedBefore = new Map(retried.map((b) => [b.id, coordinator.scheduler.get(b.id)!.deadRetried]));
+    if (!failed() && retried.length > 0) {
+      world.after(0, undefined, () => {
+        log.push(`${Math.round(world.nowMs)} ms: retry every dead letter`);
+        for (const b of retried) coordinator.retryDeadLetters(b.id);
+      });
+      const again = world.run(world.nowMs + LIVENESS_MS_MAX, () => failed() || retried.every((b) => coordinator.scheduler.get(b.id)?.state === 'COMPLETED' && coordinator.scheduler.get(b.id)!.deadRetried > retriedBefore.get(b.id)!));
+      if (!failed() && !again) checker.fail('progress', world.nowMs, `retried broadcasts did not complete again: ${retried.map((b) => `${b.id}=${coordinator.scheduler.get(b.id)?.state}`).join(', ')}`);
+      if (!failed()) {
+        world.run(world.nowMs + 1000, failed);
+        for (const meta of retried) checkNothingLost(meta, coordinator, gateway, checker, world.nowMs);
+      }
     }
   }
   void nodeByName;
@@ -322,7 +362,7 @@ export function runSeed(seed: number, options: RunOptions = {}): RunResult {
  * recipients the gateway refused or answered RETRY: a node may dead-letter
  * those once out of attempts, with the gateway's reason.
  */
-function checkNothingLost(meta: BroadcastMeta, coordinator: SimCoordinator, gateway: SimGateway, deadLetters: DeadLetterLedger, checker: Checker, atMs: number): void {
+function checkNothingLost(meta: BroadcastMeta, coordinator: SimCoordinator, gateway: SimGateway, checker: Checker, atMs: number): void {
   const c = coordinator.scheduler.counts(meta.id);
   const fail = (detail: string) => checker.fail('nothing-lost', atMs, `${meta.id}: ${detail} (counts ${JSON.stringify(c)})`);
   let unreachable = 0;
@@ -350,23 +390,43 @@ function checkNothingLost(meta: BroadcastMeta, coordinator: SimCoordinator, gate
    * to the node, which saw only refusals or RETRY answers.
    */
   let deliveredInVain = 0;
-  for (const [key, reason] of deadLetters) {
-    if (!key.startsWith(`${meta.id}/`)) continue;
+  for (const { record, standing } of coordinator.deadLettersOf(meta.id)) {
+    // A void record (its node died before counting it; the recipient was redone) is not a dead letter.
+    if (standing === 'stale') continue;
+    if (standing === 'pending') fail(`dead letter ${record.sequence} is still pending after the broadcast completed`);
     recorded += 1;
+    const seq = record.sequence;
+    const reason = record.reason;
+    const key = `${meta.id}/${seq}`;
     if (gateway.delivered.has(key) && gateway.triedInVain.has(key)) deliveredInVain += 1;
-    const seq = Number(key.slice(meta.id.length + 1));
     const fits = (isPermanentFailure(seq) && reason === 'permanent failure (simulated)')
       || (gateway.triedInVain.has(key) && (reason === `gateway refused: ${REFUSAL}` || reason.startsWith('gave up after ')));
     if (!fits) fail(`recipient ${seq} was dead-lettered with the reason ${JSON.stringify(reason)}`);
   }
-  if (recorded < c.dead) fail(`${c.dead} dead letters counted, but only ${recorded} recorded`);
+  // What ListDeadLetters shows is exactly what the counts say.
+  if (recorded !== c.dead) fail(`${c.dead} dead letters counted, but ${recorded} recorded`);
   const atGateway = gateway.deliveredOf(meta.id);
   if (atGateway < c.delivered || atGateway > c.delivered + deliveredInVain) {
     fail(`the gateway holds ${atGateway} delivered keys, the coordinator counts ${c.delivered} (${deliveredInVain} of them dead-lettered after refusals or RETRY answers)`);
   }
   const durable = coordinator.durableShards().filter((s) => s.broadcastId === meta.id);
-  const durableFinal = durable.reduce((n, s) => n + (s.state === 'DONE' ? s.delivered + s.skipped + s.dead : 0), 0);
+  // Retried dead letters are counted again by their retry shards; the durable meta says how many were handed back.
+  const durableMeta = coordinator.durableMeta(meta.id);
+  const durableFinal = durable.reduce((n, s) => n + (s.state === 'DONE' ? s.delivered + s.skipped + s.dead : 0), 0) - (durableMeta?.deadRetried ?? 0);
   if (durableFinal !== meta.total) fail(`what a restart would load accounts for ${durableFinal} of ${meta.total}`);
+}
+
+/** A cancelled broadcast: every shard stopped, nothing in flight, the sums exact, the dead-letter list agreeing, nothing counted that the gateway lacks. */
+function checkCancelled(meta: BroadcastMeta, coordinator: SimCoordinator, gateway: SimGateway, checker: Checker, atMs: number): void {
+  const c = coordinator.scheduler.counts(meta.id);
+  const fail = (detail: string) => checker.fail('nothing-lost', atMs, `${meta.id} (cancelled): ${detail} (counts ${JSON.stringify(c)})`);
+  if (coordinator.scheduler.get(meta.id)?.state !== 'CANCELLED') fail(`ended ${coordinator.scheduler.get(meta.id)?.state}, not CANCELLED`);
+  if (c.inFlight !== 0) fail('recipients still in flight');
+  if (c.delivered + c.skipped + c.dead + c.pending !== meta.total) fail(`final and unsent recipients add up to ${c.delivered + c.skipped + c.dead + c.pending}, not ${meta.total}`);
+  const counted = coordinator.deadLettersOf(meta.id).filter((d) => d.standing === 'counted').length;
+  if (counted !== c.dead) fail(`${c.dead} dead letters counted, but ${counted} recorded`);
+  // Deliveries past the last report of a node that died are never counted (the cancel hands nothing on): at most that many more.
+  if (gateway.deliveredOf(meta.id) < c.delivered) fail(`the gateway holds ${gateway.deliveredOf(meta.id)} delivered keys, fewer than the ${c.delivered} counted`);
 }
 
 function shuffle<T>(items: readonly T[], random: () => number): T[] {
