@@ -10,11 +10,11 @@
  * Env: BROADCAST_BENCH_RECIPIENTS (default 1000000), BROADCAST_BENCH_NODES (4).
  */
 import * as path from 'node:path';
-import { LocalCluster } from '../shared/local-cluster';
-import { broadcastsClient, unary } from '../shared/client';
+import { LocalCluster } from '../testing/local-cluster';
+import { broadcastsClient, unary } from '../client/client';
 import { gatewaySimulatorClient } from '../gateway/simulator-client';
-import type { Broadcast__Output } from '../shared/generated/relaycast/v1/Broadcast';
-import { sampleRecipient, uploadAudience } from '../shared/audience-upload';
+import type { Broadcast__Output } from '../protocol/generated/relaycast/v1/Broadcast';
+import { sampleRecipient, uploadAudience } from '../client/audience-upload';
 import { machine, processCpuMs, processRssMb, writeResult } from './measure';
 import { measure } from './raw-grpc';
 

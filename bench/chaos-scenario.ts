@@ -22,18 +22,18 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { performance } from 'node:perf_hooks';
-import { LocalCluster, type ManagedProcess } from '../shared/local-cluster';
-import { broadcastsClient, membershipClient, unary } from '../shared/client';
-import { sampleRecipient, uploadAudience } from '../shared/audience-upload';
+import { LocalCluster, type ManagedProcess } from '../testing/local-cluster';
+import { broadcastsClient, membershipClient, unary } from '../client/client';
+import { sampleRecipient, uploadAudience } from '../client/audience-upload';
 import { gatewaySimulatorClient } from '../gateway/simulator-client';
 import { mulberry32, type Random } from '../gateway/core/random';
-import type { Logger } from '../shared/log';
-import type { Broadcast__Output } from '../shared/generated/relaycast/v1/Broadcast';
-import type { BroadcastsClient } from '../shared/generated/relaycast/v1/Broadcasts';
-import type { GatewaySimulatorClient } from '../shared/generated/relaycast/gateway/v1/GatewaySimulator';
-import type { GatewayStats__Output } from '../shared/generated/relaycast/gateway/v1/GatewayStats';
-import type { MembershipClient } from '../shared/generated/relaycast/v1/Membership';
-import type { WatchEvent__Output } from '../shared/generated/relaycast/v1/WatchEvent';
+import type { Logger } from '../platform/log';
+import type { Broadcast__Output } from '../protocol/generated/relaycast/v1/Broadcast';
+import type { BroadcastsClient } from '../protocol/generated/relaycast/v1/Broadcasts';
+import type { GatewaySimulatorClient } from '../protocol/generated/relaycast/gateway/v1/GatewaySimulator';
+import type { GatewayStats__Output } from '../protocol/generated/relaycast/gateway/v1/GatewayStats';
+import type { MembershipClient } from '../protocol/generated/relaycast/v1/Membership';
+import type { WatchEvent__Output } from '../protocol/generated/relaycast/v1/WatchEvent';
 
 export type FaultKind = 'node-kill' | 'node-freeze' | 'relay-kill' | 'coordinator-restart' | 'gateway-outage';
 

@@ -14,7 +14,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { ManagedProcess } from '../shared/local-cluster';
+import { ManagedProcess } from '../testing/local-cluster';
 import { etcdServices } from './etcd-proto';
 
 const POLICY_RC_D = '/usr/sbin/policy-rc.d';

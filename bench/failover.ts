@@ -14,10 +14,10 @@
  *      FAILOVER_BENCH_AUDIENCES (default 100000,5000000),
  *      FAILOVER_BENCH_TUNED_AUDIENCE (default 5000000; 0 skips the tuned run).
  */
-import { LocalCluster, type ManagedProcess } from '../shared/local-cluster';
-import { adminClient, broadcastsClient, membershipClient, unary } from '../shared/client';
-import { sampleRecipient, uploadAudience } from '../shared/audience-upload';
-import type { WatchEvent__Output } from '../shared/generated/relaycast/v1/WatchEvent';
+import { LocalCluster, type ManagedProcess } from '../testing/local-cluster';
+import { adminClient, broadcastsClient, membershipClient, unary } from '../client/client';
+import { sampleRecipient, uploadAudience } from '../client/audience-upload';
+import type { WatchEvent__Output } from '../protocol/generated/relaycast/v1/WatchEvent';
 import { machine, writeResult } from './measure';
 
 const KILLS = Number(process.env.FAILOVER_BENCH_KILLS ?? 20);

@@ -9,8 +9,8 @@
  *                HEARTBEAT_BENCH_WINDOW_MS=10000
  */
 import * as path from 'node:path';
-import { LocalCluster, type ManagedProcess } from '../shared/local-cluster';
-import { adminClient, unary } from '../shared/client';
+import { LocalCluster, type ManagedProcess } from '../testing/local-cluster';
+import { adminClient, unary } from '../client/client';
 import { machine, processCpuMs, processRssMb, writeResult } from './measure';
 
 const SIZES = (process.env.HEARTBEAT_BENCH_SIZES ?? '1000,5000,10000,50000,100000').split(',').map(Number);

@@ -21,9 +21,9 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
-import { relaycastV1 } from '../shared/proto';
-import type { NodeMessage } from '../shared/generated/relaycast/v1/NodeMessage';
-import type { SessionMessage__Output } from '../shared/generated/relaycast/v1/SessionMessage';
+import { relaycastV1 } from '../protocol/proto';
+import type { NodeMessage } from '../protocol/generated/relaycast/v1/NodeMessage';
+import type { SessionMessage__Output } from '../protocol/generated/relaycast/v1/SessionMessage';
 import { serveControl, type SimStats } from './vs-etcd-control';
 
 interface Leaf {

@@ -7,8 +7,8 @@
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { LOADER_OPTIONS, PROTO_DIR } from '../shared/proto';
-import type { DeliveryItem } from '../shared/generated/relaycast/gateway/v1/DeliveryItem';
+import { LOADER_OPTIONS, PROTO_DIR } from '../protocol/proto';
+import type { DeliveryItem } from '../protocol/generated/relaycast/gateway/v1/DeliveryItem';
 
 interface RawSinkClient extends grpc.Client {
   Push(callback: (err: grpc.ServiceError | null, res?: { items: number }) => void): grpc.ClientWritableStream<{ items: DeliveryItem[] }>;

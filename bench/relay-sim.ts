@@ -27,10 +27,10 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
-import { relaycastV1 } from '../shared/proto';
-import type { RelayDown__Output } from '../shared/generated/relaycast/v1/RelayDown';
-import type { LeafLiveness } from '../shared/generated/relaycast/v1/LeafLiveness';
-import type { LeafMessage } from '../shared/generated/relaycast/v1/LeafMessage';
+import { relaycastV1 } from '../protocol/proto';
+import type { RelayDown__Output } from '../protocol/generated/relaycast/v1/RelayDown';
+import type { LeafLiveness } from '../protocol/generated/relaycast/v1/LeafLiveness';
+import type { LeafMessage } from '../protocol/generated/relaycast/v1/LeafMessage';
 import { serveControl, type SimStats } from './vs-etcd-control';
 import { pacer, type Pace } from './leaf-sim';
 

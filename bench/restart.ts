@@ -21,14 +21,14 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
-import { LocalCluster } from '../shared/local-cluster';
-import { broadcastsClient, unary } from '../shared/client';
+import { LocalCluster } from '../testing/local-cluster';
+import { broadcastsClient, unary } from '../client/client';
 import { gatewaySimulatorClient } from '../gateway/simulator-client';
-import { sampleRecipient, uploadAudience } from '../shared/audience-upload';
+import { sampleRecipient, uploadAudience } from '../client/audience-upload';
 import { LIMITS } from '../coordinator/broadcast-service';
-import type { Broadcast__Output } from '../shared/generated/relaycast/v1/Broadcast';
-import type { BroadcastsClient } from '../shared/generated/relaycast/v1/Broadcasts';
-import type { GatewaySimulatorClient } from '../shared/generated/relaycast/gateway/v1/GatewaySimulator';
+import type { Broadcast__Output } from '../protocol/generated/relaycast/v1/Broadcast';
+import type { BroadcastsClient } from '../protocol/generated/relaycast/v1/Broadcasts';
+import type { GatewaySimulatorClient } from '../protocol/generated/relaycast/gateway/v1/GatewaySimulator';
 import { machine, processRssMb, writeResult } from './measure';
 
 export interface RestartOptions {

@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import * as readline from 'node:readline';
-import { ManagedProcess } from '../shared/local-cluster';
+import { ManagedProcess } from '../testing/local-cluster';
 
 /** What every simulator answers to {"cmd":"stats"}: counters since start. */
 export interface SimStats {

@@ -12,7 +12,7 @@
  *          may also be the proto's list form [{"key": "name", "value": "Ada"}].
  *          Blank lines are skipped.
  */
-import type { Recipient } from '../shared/generated/relaycast/v1/Recipient';
+import type { Recipient } from '../protocol/generated/relaycast/v1/Recipient';
 
 /** The coordinator's limits (coordinator/broadcast-service.ts LIMITS; a unit test keeps them equal). */
 export const RECIPIENT_LIMITS = {

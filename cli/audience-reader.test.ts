@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Recipient } from '../shared/generated/relaycast/v1/Recipient';
+import type { Recipient } from '../protocol/generated/relaycast/v1/Recipient';
 import { AudienceFileError, openAudience, type AudienceOptions } from './audience-reader';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'relaycast-audience-'));

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as readline from 'node:readline';
 import { parse as parseCsv, CsvError, type Options as CsvOptions } from 'csv-parse';
-import type { Recipient } from '../shared/generated/relaycast/v1/Recipient';
+import type { Recipient } from '../protocol/generated/relaycast/v1/Recipient';
 import {
   audienceFormatOf,
   columnsMissingFor,

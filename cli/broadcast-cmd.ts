@@ -1,6 +1,6 @@
 /** `relaycast broadcast ...`: create, inspect and steer broadcasts (relaycast.v1.Broadcasts). */
 import { Argument, Command, Option } from 'commander';
-import type { Broadcast__Output } from '../shared/generated/relaycast/v1/Broadcast';
+import type { Broadcast__Output } from '../protocol/generated/relaycast/v1/Broadcast';
 import { createBroadcast, type CreateOptions } from './broadcast-create';
 import { exitCodeOf, followBroadcast } from './broadcast-follow';
 import { LIST_PAGES_MAX, type Context } from './context';

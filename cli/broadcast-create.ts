@@ -8,12 +8,12 @@
  * can be created from a bad file.
  */
 import * as fs from 'node:fs';
-import { uploadAudienceFrom } from '../shared/audience-upload';
-import { compileTemplate } from '../shared/core/template';
-import type { Broadcast__Output } from '../shared/generated/relaycast/v1/Broadcast';
-import type { BroadcastOptions } from '../shared/generated/relaycast/v1/BroadcastOptions';
-import type { Recipient } from '../shared/generated/relaycast/v1/Recipient';
-import type { UploadAudienceResponse__Output } from '../shared/generated/relaycast/v1/UploadAudienceResponse';
+import { uploadAudienceFrom } from '../client/audience-upload';
+import { compileTemplate } from '../protocol/template';
+import type { Broadcast__Output } from '../protocol/generated/relaycast/v1/Broadcast';
+import type { BroadcastOptions } from '../protocol/generated/relaycast/v1/BroadcastOptions';
+import type { Recipient } from '../protocol/generated/relaycast/v1/Recipient';
+import type { UploadAudienceResponse__Output } from '../protocol/generated/relaycast/v1/UploadAudienceResponse';
 import { AudienceFileError, openAudience, type AudienceSource } from './audience-reader';
 import { followBroadcast, exitCodeOf } from './broadcast-follow';
 import { isTransient } from './connection';

@@ -4,7 +4,7 @@
  * `watch`), then the final counts, and an exit code that says whether it
  * COMPLETED.
  */
-import type { Broadcast__Output } from '../shared/generated/relaycast/v1/Broadcast';
+import type { Broadcast__Output } from '../protocol/generated/relaycast/v1/Broadcast';
 import { watchUntilFinal } from './broadcast-watch';
 import type { Context } from './context';
 import { CliError, EXIT } from './exit-codes';

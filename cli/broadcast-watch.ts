@@ -5,7 +5,7 @@
  * within the reconnect budget; every other status ends the watch.
  */
 import type * as grpc from '@grpc/grpc-js';
-import type { Broadcast__Output } from '../shared/generated/relaycast/v1/Broadcast';
+import type { Broadcast__Output } from '../protocol/generated/relaycast/v1/Broadcast';
 import type { Connection } from './connection';
 import { isTransient } from './connection';
 import { CliError, EXIT } from './exit-codes';

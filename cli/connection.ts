@@ -18,12 +18,12 @@
  */
 import * as fs from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import { quietIpServerNameWarning } from '../shared/tls';
-import { bearerTokenInterceptor } from '../shared/api-auth';
-import { adminClient, BROADCASTS_MESSAGE_BYTES_MAX, broadcastsClient, membershipClient } from '../shared/client';
-import type { AdminClient } from '../shared/generated/relaycast/v1/Admin';
-import type { BroadcastsClient } from '../shared/generated/relaycast/v1/Broadcasts';
-import type { MembershipClient } from '../shared/generated/relaycast/v1/Membership';
+import { quietIpServerNameWarning } from '../platform/tls';
+import { bearerTokenInterceptor } from '../platform/api-auth';
+import { adminClient, BROADCASTS_MESSAGE_BYTES_MAX, broadcastsClient, membershipClient } from '../client/client';
+import type { AdminClient } from '../protocol/generated/relaycast/v1/Admin';
+import type { BroadcastsClient } from '../protocol/generated/relaycast/v1/Broadcasts';
+import type { MembershipClient } from '../protocol/generated/relaycast/v1/Membership';
 import { CliError, EXIT } from './exit-codes';
 
 export const DEFAULT_COORDINATOR = '127.0.0.1:7070';

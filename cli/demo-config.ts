@@ -1,4 +1,4 @@
-import { ConfigError, type Schema } from '../shared/config';
+import { ConfigError, type Schema } from '../platform/config';
 
 export interface DemoConfig {
   nodes: number;

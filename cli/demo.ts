@@ -6,12 +6,12 @@
  * counts and the gateway's duplicate count.
  */
 import { performance } from 'node:perf_hooks';
-import { LocalCluster } from '../shared/local-cluster';
-import { broadcastsClient, membershipClient, unary } from '../shared/client';
+import { LocalCluster } from '../testing/local-cluster';
+import { broadcastsClient, membershipClient, unary } from '../client/client';
 import { gatewaySimulatorClient } from '../gateway/simulator-client';
-import type { WatchEvent__Output } from '../shared/generated/relaycast/v1/WatchEvent';
-import type { Broadcast__Output } from '../shared/generated/relaycast/v1/Broadcast';
-import { sampleRecipient, uploadAudience } from '../shared/audience-upload';
+import type { WatchEvent__Output } from '../protocol/generated/relaycast/v1/WatchEvent';
+import type { Broadcast__Output } from '../protocol/generated/relaycast/v1/Broadcast';
+import { sampleRecipient, uploadAudience } from '../client/audience-upload';
 import type { DemoConfig } from './demo-config';
 
 const say = (text: string) => process.stdout.write(`${text}\n`);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Broadcast__Output } from '../shared/generated/relaycast/v1/Broadcast';
-import type { GetStatusResponse__Output } from '../shared/generated/relaycast/v1/GetStatusResponse';
+import type { Broadcast__Output } from '../protocol/generated/relaycast/v1/Broadcast';
+import type { GetStatusResponse__Output } from '../protocol/generated/relaycast/v1/GetStatusResponse';
 import { broadcastSummary, countByState, eventLine, stateCounts, table } from './format';
 import { intParser, parseAddress, parseSequences, parseTime } from './option-parsers';
 

@@ -1,9 +1,9 @@
 /** Human text for the client commands' results, pure (the JSON form is the message itself). */
-import type { Broadcast__Output } from '../shared/generated/relaycast/v1/Broadcast';
-import type { DeadLetter__Output } from '../shared/generated/relaycast/v1/DeadLetter';
-import type { Member__Output } from '../shared/generated/relaycast/v1/Member';
-import type { WatchEvent__Output } from '../shared/generated/relaycast/v1/WatchEvent';
-import type { GetStatusResponse__Output } from '../shared/generated/relaycast/v1/GetStatusResponse';
+import type { Broadcast__Output } from '../protocol/generated/relaycast/v1/Broadcast';
+import type { DeadLetter__Output } from '../protocol/generated/relaycast/v1/DeadLetter';
+import type { Member__Output } from '../protocol/generated/relaycast/v1/Member';
+import type { WatchEvent__Output } from '../protocol/generated/relaycast/v1/WatchEvent';
+import type { GetStatusResponse__Output } from '../protocol/generated/relaycast/v1/GetStatusResponse';
 import { doneOf, formatCount, formatDuration, formatPercent, shortEnum } from './progress-format';
 
 /** Columns padded to the widest cell; the last column is not padded. */

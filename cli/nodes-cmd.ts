@@ -1,10 +1,10 @@
 /** `relaycast nodes ...`: members of the cluster (relaycast.v1.Membership, Admin.DrainNode). */
 import * as grpc from '@grpc/grpc-js';
 import { Argument, Command, Option } from 'commander';
-import type { Member__Output } from '../shared/generated/relaycast/v1/Member';
-import type { MemberKind } from '../shared/generated/relaycast/v1/MemberKind';
-import type { NodeState } from '../shared/generated/relaycast/v1/NodeState';
-import type { WatchEvent__Output } from '../shared/generated/relaycast/v1/WatchEvent';
+import type { Member__Output } from '../protocol/generated/relaycast/v1/Member';
+import type { MemberKind } from '../protocol/generated/relaycast/v1/MemberKind';
+import type { NodeState } from '../protocol/generated/relaycast/v1/NodeState';
+import type { WatchEvent__Output } from '../protocol/generated/relaycast/v1/WatchEvent';
 import { isTransient } from './connection';
 import { LIST_PAGES_MAX, type Context } from './context';
 import { CliError, EXIT } from './exit-codes';

@@ -3,7 +3,7 @@
  * one is a usage error (exit 2) naming the option, before any call is made.
  */
 import { InvalidArgumentError } from 'commander';
-import { checkId } from '../shared/validate';
+import { checkId } from '../protocol/validate';
 
 const ADDRESS = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 /** The coordinator's request_id limit. */

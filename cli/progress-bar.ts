@@ -4,7 +4,7 @@
  * where a bar would be a wall of carriage returns.
  */
 import * as cliProgress from 'cli-progress';
-import type { Broadcast__Output } from '../shared/generated/relaycast/v1/Broadcast';
+import type { Broadcast__Output } from '../protocol/generated/relaycast/v1/Broadcast';
 import { RateEstimator, doneOf, isFinal, progressFields, progressLine, progressView, formatCount, formatPercent } from './progress-format';
 
 /** How often the plain (non-terminal) form prints a line. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Broadcast__Output } from '../shared/generated/relaycast/v1/Broadcast';
+import type { Broadcast__Output } from '../protocol/generated/relaycast/v1/Broadcast';
 import { RateEstimator, doneOf, etaMs, formatCount, formatDuration, formatPercent, formatRate, progressLine, progressView, shortEnum } from './progress-format';
 
 function broadcast(state: string, counts: Partial<NonNullable<Broadcast__Output['counts']>>): Broadcast__Output {

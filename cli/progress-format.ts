@@ -3,7 +3,7 @@
  * over a recent window (so the ETA follows the current pace, not the
  * average since the start), and the ETA.
  */
-import type { Broadcast__Output } from '../shared/generated/relaycast/v1/Broadcast';
+import type { Broadcast__Output } from '../protocol/generated/relaycast/v1/Broadcast';
 
 /** Long enough to smooth the coordinator's checkpoint steps, short enough to follow a change of pace. */
 export const RATE_WINDOW_MS = 10_000;

@@ -1,6 +1,6 @@
 /** The single `relaycast` binary: one subcommand per deployable part. */
-import { ConfigError, formatHelp, parseConfig, type Schema } from '../shared/config';
-import { VERSION } from '../shared/version';
+import { ConfigError, formatHelp, parseConfig, type Schema } from '../platform/config';
+import { VERSION } from '../platform/version';
 import { COORDINATOR_SCHEMA, checkCoordinatorConfig, type CoordinatorConfig } from '../coordinator/config';
 import { NODE_SCHEMA, checkNodeConfig, type NodeConfig } from '../node/config';
 import { RELAY_SCHEMA, checkRelayConfig, type RelayConfig } from '../relay/config';

@@ -1,10 +1,10 @@
 /** relaycast.v1.Admin: the operator's view of the coordinator. */
-import { errorStatus, toStatus } from '../shared/grpc-status';
-import type { AdminHandlers } from '../shared/generated/relaycast/v1/Admin';
-import type { StateCount } from '../shared/generated/relaycast/v1/StateCount';
-import { checkId, memberKey } from '../shared/validate';
+import { errorStatus, toStatus } from '../protocol/grpc-status';
+import type { AdminHandlers } from '../protocol/generated/relaycast/v1/Admin';
+import type { StateCount } from '../protocol/generated/relaycast/v1/StateCount';
+import { checkId, memberKey } from '../protocol/validate';
 import { memberMessage } from './convert';
-import { VERSION } from '../shared/version';
+import { VERSION } from '../platform/version';
 import type { Coordinator } from './coordinator';
 
 export function adminHandlers(coordinator: Coordinator): AdminHandlers {

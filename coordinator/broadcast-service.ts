@@ -5,19 +5,19 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { errorStatus, statusError, toStatus } from '../shared/grpc-status';
+import { errorStatus, statusError, toStatus } from '../protocol/grpc-status';
 import { CommandError } from './coordinator';
-import { fail, ok, type Result } from '../shared/errors';
-import { prefixEnd, type BatchOp, type KvStore } from '../shared/store/store';
-import { checkId, DEAD_LETTER_REASON_LENGTH_MAX, LIST_RESPONSE_BYTES_MAX, RECIPIENT_ID_LENGTH_MAX, truncate } from '../shared/validate';
+import { fail, ok, type Result } from '../protocol/errors';
+import { prefixEnd, type BatchOp, type KvStore } from '../platform/store/store';
+import { checkId, DEAD_LETTER_REASON_LENGTH_MAX, LIST_RESPONSE_BYTES_MAX, RECIPIENT_ID_LENGTH_MAX, truncate } from '../protocol/validate';
 import { changeLifecycle, deadLetterStanding, recordDeadLetters, retryDeadLetters, type StoredDeadLetter } from './core/broadcast-commands';
-import { compileTemplate } from '../shared/core/template';
-import type { BroadcastsHandlers } from '../shared/generated/relaycast/v1/Broadcasts';
-import type { ShardDataHandlers } from '../shared/generated/relaycast/v1/ShardData';
-import type { Broadcast } from '../shared/generated/relaycast/v1/Broadcast';
-import type { Recipient__Output } from '../shared/generated/relaycast/v1/Recipient';
-import type { BroadcastOptions__Output } from '../shared/generated/relaycast/v1/BroadcastOptions';
-import type { DeadLetter } from '../shared/generated/relaycast/v1/DeadLetter';
+import { compileTemplate } from '../protocol/template';
+import type { BroadcastsHandlers } from '../protocol/generated/relaycast/v1/Broadcasts';
+import type { ShardDataHandlers } from '../protocol/generated/relaycast/v1/ShardData';
+import type { Broadcast } from '../protocol/generated/relaycast/v1/Broadcast';
+import type { Recipient__Output } from '../protocol/generated/relaycast/v1/Recipient';
+import type { BroadcastOptions__Output } from '../protocol/generated/relaycast/v1/BroadcastOptions';
+import type { DeadLetter } from '../protocol/generated/relaycast/v1/DeadLetter';
 import type { Coordinator } from './coordinator';
 import {
   KEY_REQUEST,

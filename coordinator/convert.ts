@@ -1,8 +1,8 @@
 /** Domain ↔ proto conversions for the coordinator's edge. */
-import type { Member } from '../shared/generated/relaycast/v1/Member';
-import type { RegisterRequest__Output } from '../shared/generated/relaycast/v1/RegisterRequest';
-import type { RegisterResponse } from '../shared/generated/relaycast/v1/RegisterResponse';
-import type { WatchEvent } from '../shared/generated/relaycast/v1/WatchEvent';
+import type { Member } from '../protocol/generated/relaycast/v1/Member';
+import type { RegisterRequest__Output } from '../protocol/generated/relaycast/v1/RegisterRequest';
+import type { RegisterResponse } from '../protocol/generated/relaycast/v1/RegisterResponse';
+import type { WatchEvent } from '../protocol/generated/relaycast/v1/WatchEvent';
 import type { MemberRecord, MembershipEvent, RegisterInput, Registration, RegistryConfig } from './core/registry';
 
 export function registerInput(request: RegisterRequest__Output | null | undefined): RegisterInput {

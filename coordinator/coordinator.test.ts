@@ -8,15 +8,15 @@
 import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as grpc from '@grpc/grpc-js';
-import { MemoryStore } from '../shared/store/memory-store';
-import type { BatchOp } from '../shared/store/store';
-import { ManualClock } from '../shared/clock';
-import { createLogger } from '../shared/log';
+import { MemoryStore } from '../platform/store/memory-store';
+import type { BatchOp } from '../platform/store/store';
+import { ManualClock } from '../platform/clock';
+import { createLogger } from '../platform/log';
 import { Coordinator, type CoordinatorOptions } from './coordinator';
 import { broadcastHandlers, shardDataHandlers } from './broadcast-service';
 import type { SessionState } from './core/links';
-import type { Broadcast__Output } from '../shared/generated/relaycast/v1/Broadcast';
-import type { NodeMessage__Output } from '../shared/generated/relaycast/v1/NodeMessage';
+import type { Broadcast__Output } from '../protocol/generated/relaycast/v1/Broadcast';
+import type { NodeMessage__Output } from '../protocol/generated/relaycast/v1/NodeMessage';
 
 /** A MemoryStore whose batch() fails while `failWhen` says so (the write then has not happened). */
 class FaultyStore extends MemoryStore {

@@ -16,10 +16,10 @@
  * UNAVAILABLE (nothing hangs), and calls onFatal (the process exits
  * non-zero); a restart loads what was durable.
  */
-import type { Logger } from '../shared/log';
-import type { BatchOp, KvStore } from '../shared/store/store';
-import { prefixEnd } from '../shared/store/store';
-import type { ErrorCode, OpError } from '../shared/errors';
+import type { Logger } from '../platform/log';
+import type { BatchOp, KvStore } from '../platform/store/store';
+import { prefixEnd } from '../platform/store/store';
+import type { ErrorCode, OpError } from '../protocol/errors';
 import {
   KEY_MEMBER,
   KEY_META_REVISION,
@@ -43,7 +43,7 @@ import {
   type SchedulerSend,
   type Shard,
 } from './core/scheduler';
-import type { SessionMessage } from '../shared/generated/relaycast/v1/SessionMessage';
+import type { SessionMessage } from '../protocol/generated/relaycast/v1/SessionMessage';
 
 /** Where messages for members on one route go: a direct session or a relay link. */
 export interface RouteSink {

@@ -1,9 +1,9 @@
 /** relaycast.v1.Membership: register, deregister, list and watch. */
 import * as grpc from '@grpc/grpc-js';
-import { errorStatus, statusError, toStatus } from '../shared/grpc-status';
-import type { MembershipHandlers } from '../shared/generated/relaycast/v1/Membership';
-import type { Member } from '../shared/generated/relaycast/v1/Member';
-import { checkId, checkInstanceId, LIST_RESPONSE_BYTES_MAX, memberKey } from '../shared/validate';
+import { errorStatus, statusError, toStatus } from '../protocol/grpc-status';
+import type { MembershipHandlers } from '../protocol/generated/relaycast/v1/Membership';
+import type { Member } from '../protocol/generated/relaycast/v1/Member';
+import { checkId, checkInstanceId, LIST_RESPONSE_BYTES_MAX, memberKey } from '../protocol/validate';
 import type { Coordinator } from './coordinator';
 import { memberMessage, registerInput, registerResponse, watchEventMessage } from './convert';
 import type { MemberState, RegistryConfig } from './core/registry';

@@ -1,5 +1,5 @@
 /** The coordinator's Prometheus metrics (docs/metrics.md), read from its shell at scrape time. */
-import type { ProcessMetrics } from '../shared/metrics';
+import type { ProcessMetrics } from '../platform/metrics';
 import type { MemberState } from './core/registry';
 import type { BroadcastStateName } from './core/scheduler';
 import type { Coordinator } from './coordinator';

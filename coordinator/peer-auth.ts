@@ -3,14 +3,14 @@
  * as wrappers around the services' handlers (sessions and relay links are
  * checked inside session-service.ts). Over a plaintext port they pass
  * everything through; over TLS the caller's certificate must name the node
- * the request speaks for (shared/peer-identity.ts), or the call is
+ * the request speaks for (platform/peer-identity.ts), or the call is
  * PERMISSION_DENIED and changes nothing.
  */
 import * as grpc from '@grpc/grpc-js';
-import { statusError } from '../shared/grpc-status';
-import { peerAuth, refuseUnlessMember } from '../shared/peer-identity';
-import type { MembershipHandlers } from '../shared/generated/relaycast/v1/Membership';
-import type { ShardDataHandlers } from '../shared/generated/relaycast/v1/ShardData';
+import { statusError } from '../protocol/grpc-status';
+import { peerAuth, refuseUnlessMember } from '../platform/peer-identity';
+import type { MembershipHandlers } from '../protocol/generated/relaycast/v1/Membership';
+import type { ShardDataHandlers } from '../protocol/generated/relaycast/v1/ShardData';
 
 /** "<cluster>/<id>" → its parts ('' for both when it is not a key). */
 function splitKey(nodeKey: string): { clusterId: string; id: string } {

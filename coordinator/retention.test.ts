@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../shared/clock';
-import { createLogger } from '../shared/log';
-import { MemoryStore } from '../shared/store/memory-store';
-import type { BatchOp, KvStore } from '../shared/store/store';
+import { ManualClock } from '../platform/clock';
+import { createLogger } from '../platform/log';
+import { MemoryStore } from '../platform/store/memory-store';
+import type { BatchOp, KvStore } from '../platform/store/store';
 import { audienceKey, deadLetterKey, KEY_REQUEST, Scheduler, type BroadcastMeta } from './core/scheduler';
 import { idCreatedAtUnixMs, KEY_UPLOAD, Retention, type RetentionLookup } from './retention';
 

@@ -11,8 +11,8 @@
  * Nothing here is acknowledged to a client, so a delete that fails is
  * logged and left for the next sweep (sweepOrphans) to find.
  */
-import type { Logger } from '../shared/log';
-import { prefixEnd, type BatchOp, type KvStore } from '../shared/store/store';
+import type { Logger } from '../platform/log';
+import { prefixEnd, type BatchOp, type KvStore } from '../platform/store/store';
 import { KEY_AUDIENCE, KEY_DEAD_LETTER, KEY_REQUEST, type BroadcastMeta, type PurgedBroadcast } from './core/scheduler';
 
 /** Where a completed upload's description lives (as broadcast-service.ts writes it: up/<uploadId>). */

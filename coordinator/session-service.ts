@@ -6,17 +6,17 @@
  * checks peer certificates, and respects flow control both ways.
  */
 import * as grpc from '@grpc/grpc-js';
-import { codeNumber, statusError } from '../shared/grpc-status';
-import type { NodeSessionHandlers } from '../shared/generated/relaycast/v1/NodeSession';
-import type { RelayLinkHandlers } from '../shared/generated/relaycast/v1/RelayLink';
-import type { NodeMessage__Output } from '../shared/generated/relaycast/v1/NodeMessage';
-import type { LeafDelivery } from '../shared/generated/relaycast/v1/LeafDelivery';
-import type { RelayUp__Output } from '../shared/generated/relaycast/v1/RelayUp';
-import type { RelayDown } from '../shared/generated/relaycast/v1/RelayDown';
+import { codeNumber, statusError } from '../protocol/grpc-status';
+import type { NodeSessionHandlers } from '../protocol/generated/relaycast/v1/NodeSession';
+import type { RelayLinkHandlers } from '../protocol/generated/relaycast/v1/RelayLink';
+import type { NodeMessage__Output } from '../protocol/generated/relaycast/v1/NodeMessage';
+import type { LeafDelivery } from '../protocol/generated/relaycast/v1/LeafDelivery';
+import type { RelayUp__Output } from '../protocol/generated/relaycast/v1/RelayUp';
+import type { RelayDown } from '../protocol/generated/relaycast/v1/RelayDown';
 import type { Coordinator, RouteSink } from './coordinator';
 import type { Close, RelayLinkState, Reply, SessionState } from './core/links';
 import type { RegistryConfig } from './core/registry';
-import { peerAuth, refuseUnlessMember, refuseUnlessRelay } from '../shared/peer-identity';
+import { peerAuth, refuseUnlessMember, refuseUnlessRelay } from '../platform/peer-identity';
 
 /**
  * Unsolicited deliveries to a relay's leaves (orders, revokes, lease losses)

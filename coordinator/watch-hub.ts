@@ -6,8 +6,8 @@
  */
 import type { MembershipEvent } from './core/registry';
 import { eventKey } from './core/registry';
-import type { KvStore } from '../shared/store/store';
-import { fail, ok, type Result } from '../shared/errors';
+import type { KvStore } from '../platform/store/store';
+import { fail, ok, type Result } from '../protocol/errors';
 
 export interface WatchSink {
   write(event: MembershipEvent): void;

@@ -1,5 +1,5 @@
-import { ConfigError, LOG_LEVEL_OPTION, type Schema } from '../shared/config';
-import { transportOptions, type TransportConfig } from '../shared/tls';
+import { ConfigError, LOG_LEVEL_OPTION, type Schema } from '../platform/config';
+import { transportOptions, type TransportConfig } from '../platform/tls';
 import { checkOutageWindows, checkSuffixes, LATENCY_MS_MAX, SENDERS_MAX_DEFAULT, type LedgerConfig, type OutageWindow } from './core/ledger';
 
 export interface GatewaySimConfig extends TransportConfig {

@@ -1,9 +1,9 @@
 /** `relaycast gateway-sim`: a downstream gateway that counts deliveries and duplicates. */
-import { createLogger } from '../shared/log';
-import { onShutdownSignal } from '../shared/process';
+import { createLogger } from '../platform/log';
+import { onShutdownSignal } from '../platform/process';
 import type { GatewaySimConfig } from './config';
 import { startGatewaySim } from './sim-server';
-import { checkTransport } from '../shared/tls';
+import { checkTransport } from '../platform/tls';
 
 export async function runGatewaySim(config: GatewaySimConfig): Promise<void> {
   checkTransport(config, 'gateway-sim');

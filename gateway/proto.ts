@@ -1,7 +1,7 @@
 /** Typed access to relaycast.gateway.v1 from the shared proto loader. */
-import { loadProtos } from '../shared/proto';
-import type { ProtoGrpcType as GatewayProto } from '../shared/generated/gateway';
-import type { ProtoGrpcType as SimulatorProto } from '../shared/generated/simulator';
+import { loadProtos } from '../protocol/proto';
+import type { ProtoGrpcType as GatewayProto } from '../protocol/generated/gateway';
+import type { ProtoGrpcType as SimulatorProto } from '../protocol/generated/simulator';
 
 export type GatewayV1 = GatewayProto['relaycast']['gateway']['v1'] & SimulatorProto['relaycast']['gateway']['v1'];
 

@@ -5,16 +5,16 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { unary } from '../shared/client';
-import { ConfigError, parseConfig } from '../shared/config';
-import { createLogger } from '../shared/log';
-import { loadProtos } from '../shared/proto';
+import { unary } from '../client/client';
+import { ConfigError, parseConfig } from '../platform/config';
+import { createLogger } from '../platform/log';
+import { loadProtos } from '../protocol/proto';
 import { GATEWAY_SIM_SCHEMA, checkGatewaySimConfig, ledgerConfigOf, parseOutageWindows, parseSuffixList, type GatewaySimConfig } from './config';
 import { GATEWAY_SERVICE, GATEWAY_SIMULATOR_SERVICE, startGatewaySim, type GatewaySim } from './sim-server';
 import { gatewayV1 } from './proto';
 import { gatewaySimulatorClient } from './simulator-client';
 import { WEBHOOK_BODY_BYTES_MAX } from './webhook';
-import type { GatewaySimulatorClient } from '../shared/generated/relaycast/gateway/v1/GatewaySimulator';
+import type { GatewaySimulatorClient } from '../protocol/generated/relaycast/gateway/v1/GatewaySimulator';
 
 function testSimConfig(overrides: Partial<GatewaySimConfig> = {}): GatewaySimConfig {
   const { config } = parseConfig<GatewaySimConfig>(GATEWAY_SIM_SCHEMA, [], {});

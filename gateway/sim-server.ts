@@ -4,14 +4,14 @@
  * decisions live in core/ledger.ts; this file converts and waits.
  */
 import * as grpc from '@grpc/grpc-js';
-import { systemClock, type Clock } from '../shared/clock';
-import { boundAddress, createServer } from '../shared/grpc-server';
-import { decodeDeliverRequest, encodeDeliverResponse } from '../shared/gateway-codec';
-import { statusError, toStatus } from '../shared/grpc-status';
-import { createLogger, type Logger } from '../shared/log';
-import type { DeliveryOutcome__Output } from '../shared/generated/relaycast/gateway/v1/DeliveryOutcome';
-import type { GatewayDefinition, GatewayHandlers } from '../shared/generated/relaycast/gateway/v1/Gateway';
-import type { GatewaySimulatorHandlers } from '../shared/generated/relaycast/gateway/v1/GatewaySimulator';
+import { systemClock, type Clock } from '../platform/clock';
+import { boundAddress, createServer } from '../platform/grpc-server';
+import { decodeDeliverRequest, encodeDeliverResponse } from '../protocol/gateway-codec';
+import { statusError, toStatus } from '../protocol/grpc-status';
+import { createLogger, type Logger } from '../platform/log';
+import type { DeliveryOutcome__Output } from '../protocol/generated/relaycast/gateway/v1/DeliveryOutcome';
+import type { GatewayDefinition, GatewayHandlers } from '../protocol/generated/relaycast/gateway/v1/Gateway';
+import type { GatewaySimulatorHandlers } from '../protocol/generated/relaycast/gateway/v1/GatewaySimulator';
 import { ledgerConfigOf, type GatewaySimConfig } from './config';
 import { GatewayLedger, type DeliveryOutcome } from './core/ledger';
 import { mulberry32, type Random } from './core/random';
@@ -19,7 +19,7 @@ import { parseSender } from './core/senders';
 import { Delays } from './delays';
 import { gatewayV1 } from './proto';
 import { startWebhook, type Webhook } from './webhook';
-import { loadTls, serverCredentials } from '../shared/tls';
+import { loadTls, serverCredentials } from '../platform/tls';
 
 export const GATEWAY_SERVICE = 'relaycast.gateway.v1.Gateway';
 export const GATEWAY_SIMULATOR_SERVICE = 'relaycast.gateway.v1.GatewaySimulator';
@@ -56,7 +56,7 @@ function shuttingDown(): grpc.ServiceError {
 
 /**
  * The Gateway service with Deliver's request decoding and response encoding
- * done by shared/gateway-codec.ts (the hot path: see there why); the rest
+ * done by protocol/gateway-codec.ts (the hot path: see there why); the rest
  * stays with proto-loader.
  */
 function gatewayService(service: GatewayDefinition): GatewayDefinition {

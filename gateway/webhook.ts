@@ -17,12 +17,12 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { ErrorCode } from '../shared/errors';
-import type { Logger } from '../shared/log';
+import type { ErrorCode } from '../protocol/errors';
+import type { Logger } from '../platform/log';
 import type { Delays } from './delays';
 import type { GatewayLedger, LedgerItem } from './core/ledger';
 import { parseSender, type SenderIdentity } from './core/senders';
-import type { TlsMaterial } from '../shared/tls';
+import type { TlsMaterial } from '../platform/tls';
 
 export const WEBHOOK_BODY_BYTES_MAX = 16 * 1024 * 1024;
 

@@ -4,15 +4,15 @@
  */
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
-import type { Clock } from '../shared/clock';
-import type { Logger } from '../shared/log';
-import { relaycastV1 } from '../shared/proto';
-import type { NodeSessionClient } from '../shared/generated/relaycast/v1/NodeSession';
-import type { NodeMessage } from '../shared/generated/relaycast/v1/NodeMessage';
-import type { SessionMessage__Output } from '../shared/generated/relaycast/v1/SessionMessage';
-import type { ShardOrder__Output } from '../shared/generated/relaycast/v1/ShardOrder';
-import type { ShardRevoke__Output } from '../shared/generated/relaycast/v1/ShardRevoke';
-import type { ShardProgress } from '../shared/generated/relaycast/v1/ShardProgress';
+import type { Clock } from '../platform/clock';
+import type { Logger } from '../platform/log';
+import { relaycastV1 } from '../protocol/proto';
+import type { NodeSessionClient } from '../protocol/generated/relaycast/v1/NodeSession';
+import type { NodeMessage } from '../protocol/generated/relaycast/v1/NodeMessage';
+import type { SessionMessage__Output } from '../protocol/generated/relaycast/v1/SessionMessage';
+import type { ShardOrder__Output } from '../protocol/generated/relaycast/v1/ShardOrder';
+import type { ShardRevoke__Output } from '../protocol/generated/relaycast/v1/ShardRevoke';
+import type { ShardProgress } from '../protocol/generated/relaycast/v1/ShardProgress';
 import { AgentCore, type AgentConfig, type AgentEvent, type Identity } from './core/agent';
 import type { GatewaySender } from './gateway-client';
 

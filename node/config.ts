@@ -1,6 +1,6 @@
-import { ConfigError, LOG_LEVEL_OPTION, METRICS_LISTEN_OPTION, type Schema } from '../shared/config';
+import { ConfigError, LOG_LEVEL_OPTION, METRICS_LISTEN_OPTION, type Schema } from '../platform/config';
 import { parseGatewayTarget } from './gateway-client';
-import { checkTransport, transportOptions, type TransportConfig } from '../shared/tls';
+import { checkTransport, transportOptions, type TransportConfig } from '../platform/tls';
 
 export interface NodeConfig extends TransportConfig {
   coordinator: string;

@@ -7,16 +7,16 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { unary } from '../shared/client';
-import { parseConfig } from '../shared/config';
-import { createLogger } from '../shared/log';
+import { unary } from '../client/client';
+import { parseConfig } from '../platform/config';
+import { createLogger } from '../platform/log';
 import { GATEWAY_SIM_SCHEMA, checkGatewaySimConfig, type GatewaySimConfig } from '../gateway/config';
 import { gatewayV1 } from '../gateway/proto';
 import { startGatewaySim, type GatewaySim } from '../gateway/sim-server';
 import { emptyLedgerStats } from '../gateway/core/ledger';
 import { gatewaySimulatorClient } from '../gateway/simulator-client';
-import type { GatewaySimulatorClient } from '../shared/generated/relaycast/gateway/v1/GatewaySimulator';
-import type { GatewayHandlers } from '../shared/generated/relaycast/gateway/v1/Gateway';
+import type { GatewaySimulatorClient } from '../protocol/generated/relaycast/gateway/v1/GatewaySimulator';
+import type { GatewayHandlers } from '../protocol/generated/relaycast/gateway/v1/Gateway';
 import {
   createGatewayClient,
   GatewayRejectedError,

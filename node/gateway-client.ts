@@ -21,11 +21,11 @@
  */
 import * as https from 'node:https';
 import * as grpc from '@grpc/grpc-js';
-import { decodeDeliverResponse, encodeDeliverRequest } from '../shared/gateway-codec';
-import { loadProtos } from '../shared/proto';
-import type { ProtoGrpcType as GatewayProto } from '../shared/generated/gateway';
-import type { GatewayClient as GatewayGrpcClient, GatewayDefinition } from '../shared/generated/relaycast/gateway/v1/Gateway';
-import type { DeliveryResult__Output } from '../shared/generated/relaycast/gateway/v1/DeliveryResult';
+import { decodeDeliverResponse, encodeDeliverRequest } from '../protocol/gateway-codec';
+import { loadProtos } from '../protocol/proto';
+import type { ProtoGrpcType as GatewayProto } from '../protocol/generated/gateway';
+import type { GatewayClient as GatewayGrpcClient, GatewayDefinition } from '../protocol/generated/relaycast/gateway/v1/Gateway';
+import type { DeliveryResult__Output } from '../protocol/generated/relaycast/gateway/v1/DeliveryResult';
 import { senderMetadata, type LeaseIdentity } from '../gateway/core/senders';
 import type { DeliveryItem, DeliveryOutcome, DeliveryResult } from './core/work';
 
@@ -193,7 +193,7 @@ let gatewayClientClass: GatewayClientClass | undefined;
 /**
  * The Gateway client class as grpc.loadPackageDefinition would make it, but
  * with Deliver's request encoding and response decoding done by
- * shared/gateway-codec.ts (the hot path: see there why); LookupPresence and
+ * protocol/gateway-codec.ts (the hot path: see there why); LookupPresence and
  * everything else stay with proto-loader.
  */
 function gatewayClient(): GatewayClientClass {

@@ -1,16 +1,16 @@
 /** `relaycast node`: the push worker process. */
 import { randomUUID } from 'node:crypto';
-import { boundAddress, createServer } from '../shared/grpc-server';
-import { createLogger } from '../shared/log';
-import { systemClock } from '../shared/clock';
-import { onShutdownSignal } from '../shared/process';
+import { boundAddress, createServer } from '../platform/grpc-server';
+import { createLogger } from '../platform/log';
+import { systemClock } from '../platform/clock';
+import { onShutdownSignal } from '../platform/process';
 import { NodeAgent } from './agent';
 import { Worker } from './worker';
 import { createGatewayClient } from './gateway-client';
 import { parseLabels, type NodeConfig } from './config';
-import { metricsFor, metricsInterceptors } from '../shared/metrics';
+import { metricsFor, metricsInterceptors } from '../platform/metrics';
 import { registerNodeMetrics } from './metrics';
-import { channelCredentials, loadTls, readCaFile, serverCredentials, systemRootsWith } from '../shared/tls';
+import { channelCredentials, loadTls, readCaFile, serverCredentials, systemRootsWith } from '../platform/tls';
 
 export async function runNode(config: NodeConfig): Promise<void> {
   const instanceId = randomUUID();

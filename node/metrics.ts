@@ -1,5 +1,5 @@
 /** The node's Prometheus metrics (docs/metrics.md), read from its shell at scrape time. */
-import type { ProcessMetrics } from '../shared/metrics';
+import type { ProcessMetrics } from '../platform/metrics';
 import type { NodeAgent } from './agent';
 import type { Worker } from './worker';
 

@@ -8,16 +8,16 @@
  * coordinator's checkpoint is where the next owner starts.
  */
 import * as grpc from '@grpc/grpc-js';
-import type { Clock } from '../shared/clock';
-import type { Logger } from '../shared/log';
-import { DEAD_LETTER_REASON_LENGTH_MAX, truncate } from '../shared/validate';
-import { GRPC_MESSAGE_BYTES_MAX } from '../shared/grpc-server';
-import { relaycastV1 } from '../shared/proto';
-import type { ShardDataClient } from '../shared/generated/relaycast/v1/ShardData';
-import type { ShardOrder__Output } from '../shared/generated/relaycast/v1/ShardOrder';
-import type { ShardRevoke__Output } from '../shared/generated/relaycast/v1/ShardRevoke';
-import type { ShardProgress } from '../shared/generated/relaycast/v1/ShardProgress';
-import type { ReadAudienceResponse__Output } from '../shared/generated/relaycast/v1/ReadAudienceResponse';
+import type { Clock } from '../platform/clock';
+import type { Logger } from '../platform/log';
+import { DEAD_LETTER_REASON_LENGTH_MAX, truncate } from '../protocol/validate';
+import { GRPC_MESSAGE_BYTES_MAX } from '../platform/grpc-server';
+import { relaycastV1 } from '../protocol/proto';
+import type { ShardDataClient } from '../protocol/generated/relaycast/v1/ShardData';
+import type { ShardOrder__Output } from '../protocol/generated/relaycast/v1/ShardOrder';
+import type { ShardRevoke__Output } from '../protocol/generated/relaycast/v1/ShardRevoke';
+import type { ShardProgress } from '../protocol/generated/relaycast/v1/ShardProgress';
+import type { ReadAudienceResponse__Output } from '../protocol/generated/relaycast/v1/ReadAudienceResponse';
 import { WorkCore, type AudiencePage, type CoordinatorFailure, type GatewayFailure, type WorkCommand, type WorkConfig, type WorkEvent } from './core/work';
 import { GatewayRejectedError, LeaseExpiredError, type GatewayClient } from './gateway-client';
 

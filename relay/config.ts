@@ -1,5 +1,5 @@
-import { ConfigError, LOG_LEVEL_OPTION, METRICS_LISTEN_OPTION, type Schema } from '../shared/config';
-import { checkTransport, transportOptions, type TransportConfig } from '../shared/tls';
+import { ConfigError, LOG_LEVEL_OPTION, METRICS_LISTEN_OPTION, type Schema } from '../platform/config';
+import { checkTransport, transportOptions, type TransportConfig } from '../platform/tls';
 
 export interface RelayConfig extends TransportConfig {
   coordinator: string;

@@ -5,8 +5,8 @@
  * liveness packet with a huge progress list, is refused here, before it can
  * swell a batch that every other leaf's liveness travels in.
  */
-import type { NodeMessage__Output } from '../shared/generated/relaycast/v1/NodeMessage';
-import { CAPACITY_WEIGHT_MAX, checkAddress, checkId, checkInstanceId, checkLabels } from '../shared/validate';
+import type { NodeMessage__Output } from '../protocol/generated/relaycast/v1/NodeMessage';
+import { CAPACITY_WEIGHT_MAX, checkAddress, checkId, checkInstanceId, checkLabels } from '../protocol/validate';
 
 /** A node reports its shards: a few per unit of capacity, and recently finished ones for a while. */
 export const PROGRESS_ENTRIES_MAX = 10_000;

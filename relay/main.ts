@@ -1,15 +1,15 @@
 /** `relaycast relay`: aggregates node liveness into batches for the coordinator. */
 import { randomUUID } from 'node:crypto';
-import { boundAddress, createServer } from '../shared/grpc-server';
-import { createLogger } from '../shared/log';
-import { systemClock } from '../shared/clock';
-import { onShutdownSignal } from '../shared/process';
-import { relaycastV1 } from '../shared/proto';
+import { boundAddress, createServer } from '../platform/grpc-server';
+import { createLogger } from '../platform/log';
+import { systemClock } from '../platform/clock';
+import { onShutdownSignal } from '../platform/process';
+import { relaycastV1 } from '../protocol/proto';
 import { Relay } from './relay';
 import type { RelayConfig } from './config';
-import { metricsFor, metricsInterceptors } from '../shared/metrics';
+import { metricsFor, metricsInterceptors } from '../platform/metrics';
 import { registerRelayMetrics } from './metrics';
-import { channelCredentials, loadTls, serverCredentials } from '../shared/tls';
+import { channelCredentials, loadTls, serverCredentials } from '../platform/tls';
 
 export async function runRelay(config: RelayConfig): Promise<void> {
   const relayKey = `${config.cluster}/${config.id}`;

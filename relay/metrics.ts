@@ -1,5 +1,5 @@
 /** The relay's Prometheus metrics (docs/metrics.md), read from its shell at scrape time. */
-import type { ProcessMetrics } from '../shared/metrics';
+import type { ProcessMetrics } from '../platform/metrics';
 import type { Relay } from './relay';
 
 /** Entries per batch: one per leaf that spoke in a flush, up to --relay-batch-entries-max (20,000 by default). */

@@ -3,20 +3,20 @@
  * stream to the coordinator, and flushes the aggregator on a timer.
  */
 import * as grpc from '@grpc/grpc-js';
-import type { Clock } from '../shared/clock';
-import type { Logger } from '../shared/log';
-import { backoffDelayMs } from '../shared/backoff';
-import { relaycastV1 } from '../shared/proto';
-import { statusError } from '../shared/grpc-status';
-import type { NodeSessionHandlers } from '../shared/generated/relaycast/v1/NodeSession';
-import type { NodeMessage__Output } from '../shared/generated/relaycast/v1/NodeMessage';
-import type { SessionMessage } from '../shared/generated/relaycast/v1/SessionMessage';
-import type { RelayLinkClient } from '../shared/generated/relaycast/v1/RelayLink';
-import type { RelayUp } from '../shared/generated/relaycast/v1/RelayUp';
-import type { RelayDown__Output } from '../shared/generated/relaycast/v1/RelayDown';
+import type { Clock } from '../platform/clock';
+import type { Logger } from '../platform/log';
+import { backoffDelayMs } from '../platform/backoff';
+import { relaycastV1 } from '../protocol/proto';
+import { statusError } from '../protocol/grpc-status';
+import type { NodeSessionHandlers } from '../protocol/generated/relaycast/v1/NodeSession';
+import type { NodeMessage__Output } from '../protocol/generated/relaycast/v1/NodeMessage';
+import type { SessionMessage } from '../protocol/generated/relaycast/v1/SessionMessage';
+import type { RelayLinkClient } from '../protocol/generated/relaycast/v1/RelayLink';
+import type { RelayUp } from '../protocol/generated/relaycast/v1/RelayUp';
+import type { RelayDown__Output } from '../protocol/generated/relaycast/v1/RelayDown';
 import { Aggregator, type AggregatorConfig, type LeafAction, type SessionId } from './core/aggregator';
 import { checkLeafMessage } from './leaf-limits';
-import { peerAuth, refuseUnlessMember } from '../shared/peer-identity';
+import { peerAuth, refuseUnlessMember } from '../platform/peer-identity';
 
 export interface RelayOptions extends AggregatorConfig {
   coordinator: string;

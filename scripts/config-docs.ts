@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { formatMarkdown } from '../shared/config';
+import { formatMarkdown } from '../platform/config';
 import { COORDINATOR_SCHEMA } from '../coordinator/config';
 import { RELAY_SCHEMA } from '../relay/config';
 import { NODE_SCHEMA } from '../node/config';

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Generates TypeScript types from proto/ with proto-loader-gen-types.
-// `node scripts/gen-types.js` writes shared/generated/;
-// `node scripts/gen-types.js --check` fails when shared/generated/ is stale.
+// `node scripts/gen-types.js` writes protocol/generated/;
+// `node scripts/gen-types.js --check` fails when protocol/generated/ is stale.
 'use strict';
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -10,7 +10,7 @@ const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
 const protoDir = path.join(root, 'proto');
-const outDir = path.join(root, 'shared', 'generated');
+const outDir = path.join(root, 'protocol', 'generated');
 
 function listProtos(dir) {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -22,7 +22,7 @@ function listProtos(dir) {
 
 function generate(into) {
   const bin = require.resolve('@grpc/proto-loader/build/bin/proto-loader-gen-types.js');
-  // These options must match shared/proto.ts's loader options.
+  // These options must match protocol/proto.ts's loader options.
   execFileSync(process.execPath, [bin,
     '--grpcLib=@grpc/grpc-js', '--longs=Number', '--enums=String', '--defaults', '--oneofs',
     '--includeComments', '-I', protoDir, '-O', into, ...listProtos(path.join(protoDir, 'relaycast')).sort()], { stdio: 'inherit' });
@@ -52,10 +52,10 @@ if (process.argv.includes('--check')) {
     const stale = [...new Set([...fresh.keys(), ...committed.keys()])]
       .filter((file) => fresh.get(file) !== committed.get(file)).sort();
     if (stale.length > 0) {
-      console.error(`shared/generated is stale (${stale.length} files differ: ${stale.slice(0, 5).join(', ')}).\nRun: npm run gen`);
+      console.error(`protocol/generated is stale (${stale.length} files differ: ${stale.slice(0, 5).join(', ')}).\nRun: npm run gen`);
       process.exit(1);
     }
-    console.log(`shared/generated is up to date (${fresh.size} files).`);
+    console.log(`protocol/generated is up to date (${fresh.size} files).`);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }

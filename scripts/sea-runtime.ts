@@ -3,8 +3,8 @@
  * docs/binary.md explains it). Bundled into the binary only: the normal
  * `node bin/relaycast.js` path never loads this file.
  *
- * Some code finds files next to itself through `__dirname`: shared/proto.ts
- * (proto/), shared/version.ts (package.json), grpc-health-check and
+ * Some code finds files next to itself through `__dirname`: protocol/proto.ts
+ * (proto/), platform/version.ts (package.json), grpc-health-check and
  * @grpc/reflection (their own .proto files). In the bundle, build-bin
  * rewrites `__dirname` and `__filename` in each such module to
  * seaPath(<that module's path relative to the repo root>), and embeds the
@@ -25,7 +25,7 @@ export const MANIFEST_KEY = 'relaycast-sea-manifest.json';
 
 /**
  * A placeholder written to <root>/bin/relaycast.js so that code looking for
- * the CLI script (shared/local-cluster.ts, used by `relaycast demo`) finds
+ * the CLI script (testing/local-cluster.ts, used by `relaycast demo`) finds
  * one; sea-main drops it when it comes back as the first argument.
  */
 export const BIN_STUB = 'bin/relaycast.js';

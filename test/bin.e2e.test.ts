@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManagedProcess } from '../shared/local-cluster';
+import { ManagedProcess } from '../testing/local-cluster';
 
 const ROOT = path.join(__dirname, '..');
 const BUILD_SCRIPT = path.join(ROOT, 'dist', 'scripts', 'build-bin.js');

@@ -8,17 +8,17 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { LocalCluster, type ManagedProcess } from '../shared/local-cluster';
-import { broadcastsClient, unary } from '../shared/client';
+import { LocalCluster, type ManagedProcess } from '../testing/local-cluster';
+import { broadcastsClient, unary } from '../client/client';
 import { gatewaySimulatorClient } from '../gateway/simulator-client';
-import type { BroadcastsClient } from '../shared/generated/relaycast/v1/Broadcasts';
-import type { Broadcast__Output } from '../shared/generated/relaycast/v1/Broadcast';
-import type { Recipient } from '../shared/generated/relaycast/v1/Recipient';
-import type { BroadcastOptions } from '../shared/generated/relaycast/v1/BroadcastOptions';
-import type { UploadAudienceResponse__Output } from '../shared/generated/relaycast/v1/UploadAudienceResponse';
-import type { DeadLetter__Output } from '../shared/generated/relaycast/v1/DeadLetter';
-import type { GatewaySimulatorClient } from '../shared/generated/relaycast/gateway/v1/GatewaySimulator';
-import type { GatewayStats__Output } from '../shared/generated/relaycast/gateway/v1/GatewayStats';
+import type { BroadcastsClient } from '../protocol/generated/relaycast/v1/Broadcasts';
+import type { Broadcast__Output } from '../protocol/generated/relaycast/v1/Broadcast';
+import type { Recipient } from '../protocol/generated/relaycast/v1/Recipient';
+import type { BroadcastOptions } from '../protocol/generated/relaycast/v1/BroadcastOptions';
+import type { UploadAudienceResponse__Output } from '../protocol/generated/relaycast/v1/UploadAudienceResponse';
+import type { DeadLetter__Output } from '../protocol/generated/relaycast/v1/DeadLetter';
+import type { GatewaySimulatorClient } from '../protocol/generated/relaycast/gateway/v1/GatewaySimulator';
+import type { GatewayStats__Output } from '../protocol/generated/relaycast/gateway/v1/GatewayStats';
 import { observe, until } from './helpers';
 
 const NODE_IDS = ['n1', 'n2', 'n3'];

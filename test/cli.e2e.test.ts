@@ -10,14 +10,14 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { LocalCluster, relaycastBin, type ManagedProcess } from '../shared/local-cluster';
-import { broadcastsClient, unary } from '../shared/client';
+import { LocalCluster, relaycastBin, type ManagedProcess } from '../testing/local-cluster';
+import { broadcastsClient, unary } from '../client/client';
 import { gatewaySimulatorClient } from '../gateway/simulator-client';
-import type { BroadcastsClient } from '../shared/generated/relaycast/v1/Broadcasts';
-import type { Broadcast__Output } from '../shared/generated/relaycast/v1/Broadcast';
-import type { DeadLetter__Output } from '../shared/generated/relaycast/v1/DeadLetter';
-import type { Member__Output } from '../shared/generated/relaycast/v1/Member';
-import type { GatewaySimulatorClient } from '../shared/generated/relaycast/gateway/v1/GatewaySimulator';
+import type { BroadcastsClient } from '../protocol/generated/relaycast/v1/Broadcasts';
+import type { Broadcast__Output } from '../protocol/generated/relaycast/v1/Broadcast';
+import type { DeadLetter__Output } from '../protocol/generated/relaycast/v1/DeadLetter';
+import type { Member__Output } from '../protocol/generated/relaycast/v1/Member';
+import type { GatewaySimulatorClient } from '../protocol/generated/relaycast/gateway/v1/GatewaySimulator';
 
 /** One CLI run's bound: generous for a loaded 2-core machine, far below the test timeouts. */
 const CLI_TIMEOUT_MS = 40_000;

@@ -6,15 +6,15 @@
  */
 import * as path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { LocalCluster, type ManagedProcess } from '../shared/local-cluster';
-import { adminClient, broadcastsClient, membershipClient, unary } from '../shared/client';
+import { LocalCluster, type ManagedProcess } from '../testing/local-cluster';
+import { adminClient, broadcastsClient, membershipClient, unary } from '../client/client';
 import { gatewaySimulatorClient } from '../gateway/simulator-client';
-import type { BroadcastsClient } from '../shared/generated/relaycast/v1/Broadcasts';
-import type { Broadcast__Output } from '../shared/generated/relaycast/v1/Broadcast';
-import type { AdminClient } from '../shared/generated/relaycast/v1/Admin';
-import type { GatewaySimulatorClient } from '../shared/generated/relaycast/gateway/v1/GatewaySimulator';
-import type { MembershipClient } from '../shared/generated/relaycast/v1/Membership';
-import { uploadAudience } from '../shared/audience-upload';
+import type { BroadcastsClient } from '../protocol/generated/relaycast/v1/Broadcasts';
+import type { Broadcast__Output } from '../protocol/generated/relaycast/v1/Broadcast';
+import type { AdminClient } from '../protocol/generated/relaycast/v1/Admin';
+import type { GatewaySimulatorClient } from '../protocol/generated/relaycast/gateway/v1/GatewaySimulator';
+import type { MembershipClient } from '../protocol/generated/relaycast/v1/Membership';
+import { uploadAudience } from '../client/audience-upload';
 import { EventLog, until } from './helpers';
 
 const DOWN_AFTER_MS = 2000;

@@ -9,11 +9,11 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalCluster, type ManagedProcess } from '../shared/local-cluster';
-import { broadcastsClient, unary } from '../shared/client';
-import type { BroadcastsClient } from '../shared/generated/relaycast/v1/Broadcasts';
-import type { Broadcast__Output } from '../shared/generated/relaycast/v1/Broadcast';
-import type { DeadLetter__Output } from '../shared/generated/relaycast/v1/DeadLetter';
+import { LocalCluster, type ManagedProcess } from '../testing/local-cluster';
+import { broadcastsClient, unary } from '../client/client';
+import type { BroadcastsClient } from '../protocol/generated/relaycast/v1/Broadcasts';
+import type { Broadcast__Output } from '../protocol/generated/relaycast/v1/Broadcast';
+import type { DeadLetter__Output } from '../protocol/generated/relaycast/v1/DeadLetter';
 import { lastOutput, until } from './helpers';
 import { metricValue, scrape } from './probes';
 

@@ -1,15 +1,15 @@
 /** Shared helpers for the multi-process tests. */
 import { credentials, status, type ClientDuplexStream, type ClientReadableStream, type ServiceError, type StatusObject } from '@grpc/grpc-js';
-import type { ManagedProcess } from '../shared/local-cluster';
-import { adminClient, membershipClient, unary } from '../shared/client';
-import { relaycastV1 } from '../shared/proto';
-import type { WatchEvent__Output } from '../shared/generated/relaycast/v1/WatchEvent';
-import type { MembershipClient } from '../shared/generated/relaycast/v1/Membership';
-import type { NodeSessionClient } from '../shared/generated/relaycast/v1/NodeSession';
-import type { NodeMessage } from '../shared/generated/relaycast/v1/NodeMessage';
-import type { SessionMessage__Output } from '../shared/generated/relaycast/v1/SessionMessage';
-import type { ShardOrder__Output } from '../shared/generated/relaycast/v1/ShardOrder';
-import type { ShardProgress } from '../shared/generated/relaycast/v1/ShardProgress';
+import type { ManagedProcess } from '../testing/local-cluster';
+import { adminClient, membershipClient, unary } from '../client/client';
+import { relaycastV1 } from '../protocol/proto';
+import type { WatchEvent__Output } from '../protocol/generated/relaycast/v1/WatchEvent';
+import type { MembershipClient } from '../protocol/generated/relaycast/v1/Membership';
+import type { NodeSessionClient } from '../protocol/generated/relaycast/v1/NodeSession';
+import type { NodeMessage } from '../protocol/generated/relaycast/v1/NodeMessage';
+import type { SessionMessage__Output } from '../protocol/generated/relaycast/v1/SessionMessage';
+import type { ShardOrder__Output } from '../protocol/generated/relaycast/v1/ShardOrder';
+import type { ShardProgress } from '../protocol/generated/relaycast/v1/ShardProgress';
 import { healthStatus, scrape } from './probes';
 
 /** Collects a Watch stream's events and waits on them with a bound. */

@@ -7,13 +7,13 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalCluster } from '../shared/local-cluster';
-import { adminClient, broadcastsClient, membershipClient, unary } from '../shared/client';
+import { LocalCluster } from '../testing/local-cluster';
+import { adminClient, broadcastsClient, membershipClient, unary } from '../client/client';
 import { gatewaySimulatorClient } from '../gateway/simulator-client';
-import type { BroadcastsClient } from '../shared/generated/relaycast/v1/Broadcasts';
-import type { Broadcast__Output } from '../shared/generated/relaycast/v1/Broadcast';
-import type { Recipient } from '../shared/generated/relaycast/v1/Recipient';
-import type { GatewaySimulatorClient } from '../shared/generated/relaycast/gateway/v1/GatewaySimulator';
+import type { BroadcastsClient } from '../protocol/generated/relaycast/v1/Broadcasts';
+import type { Broadcast__Output } from '../protocol/generated/relaycast/v1/Broadcast';
+import type { Recipient } from '../protocol/generated/relaycast/v1/Recipient';
+import type { GatewaySimulatorClient } from '../protocol/generated/relaycast/gateway/v1/GatewaySimulator';
 import { until } from './helpers';
 import { healthStatus, metricValue, scrape } from './probes';
 

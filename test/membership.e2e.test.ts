@@ -5,9 +5,9 @@
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as grpc from '@grpc/grpc-js';
-import { LocalCluster, type ManagedProcess } from '../shared/local-cluster';
-import { membershipClient, nodeSessionClient, unary } from '../shared/client';
-import type { MembershipClient } from '../shared/generated/relaycast/v1/Membership';
+import { LocalCluster, type ManagedProcess } from '../testing/local-cluster';
+import { membershipClient, nodeSessionClient, unary } from '../client/client';
+import type { MembershipClient } from '../protocol/generated/relaycast/v1/Membership';
 import { EventLog } from './helpers';
 
 const DOWN_AFTER_MS = 2000; // the default

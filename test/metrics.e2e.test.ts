@@ -8,14 +8,14 @@
  * calls made; a kill -9 must show in the detection histogram.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalCluster, type ManagedProcess } from '../shared/local-cluster';
-import { adminClient, broadcastsClient, membershipClient, unary } from '../shared/client';
+import { LocalCluster, type ManagedProcess } from '../testing/local-cluster';
+import { adminClient, broadcastsClient, membershipClient, unary } from '../client/client';
 import { gatewaySimulatorClient } from '../gateway/simulator-client';
-import type { BroadcastsClient } from '../shared/generated/relaycast/v1/Broadcasts';
-import type { MembershipClient } from '../shared/generated/relaycast/v1/Membership';
-import type { AdminClient } from '../shared/generated/relaycast/v1/Admin';
-import type { Broadcast__Output } from '../shared/generated/relaycast/v1/Broadcast';
-import type { GatewaySimulatorClient } from '../shared/generated/relaycast/gateway/v1/GatewaySimulator';
+import type { BroadcastsClient } from '../protocol/generated/relaycast/v1/Broadcasts';
+import type { MembershipClient } from '../protocol/generated/relaycast/v1/Membership';
+import type { AdminClient } from '../protocol/generated/relaycast/v1/Admin';
+import type { Broadcast__Output } from '../protocol/generated/relaycast/v1/Broadcast';
+import type { GatewaySimulatorClient } from '../protocol/generated/relaycast/gateway/v1/GatewaySimulator';
 import { until } from './helpers';
 import { hasMetric, healthStatus, metricValue, scrape, type Sample } from './probes';
 

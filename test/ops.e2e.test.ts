@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalCluster, relaycastBin, type ManagedProcess } from '../shared/local-cluster';
+import { LocalCluster, relaycastBin, type ManagedProcess } from '../testing/local-cluster';
 
 const run = promisify(execFile);
 

@@ -12,13 +12,13 @@
  */
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalCluster, type ManagedProcess } from '../shared/local-cluster';
-import { broadcastsClient, membershipClient, unary } from '../shared/client';
+import { LocalCluster, type ManagedProcess } from '../testing/local-cluster';
+import { broadcastsClient, membershipClient, unary } from '../client/client';
 import { gatewaySimulatorClient } from '../gateway/simulator-client';
-import type { BroadcastsClient } from '../shared/generated/relaycast/v1/Broadcasts';
-import type { Broadcast__Output } from '../shared/generated/relaycast/v1/Broadcast';
-import type { MembershipClient } from '../shared/generated/relaycast/v1/Membership';
-import type { GatewaySimulatorClient } from '../shared/generated/relaycast/gateway/v1/GatewaySimulator';
+import type { BroadcastsClient } from '../protocol/generated/relaycast/v1/Broadcasts';
+import type { Broadcast__Output } from '../protocol/generated/relaycast/v1/Broadcast';
+import type { MembershipClient } from '../protocol/generated/relaycast/v1/Membership';
+import type { GatewaySimulatorClient } from '../protocol/generated/relaycast/gateway/v1/GatewaySimulator';
 import { EventLog, RawNodeSession, lastOutput, observe, servingProblems, until } from './helpers';
 
 // Coordinator defaults the waits below are built on.

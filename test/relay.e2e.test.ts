@@ -4,10 +4,10 @@
  * the coordinator as last resort, and the coordinator's stream count.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalCluster, type ManagedProcess } from '../shared/local-cluster';
-import { adminClient, membershipClient, unary } from '../shared/client';
-import type { MembershipClient } from '../shared/generated/relaycast/v1/Membership';
-import type { AdminClient } from '../shared/generated/relaycast/v1/Admin';
+import { LocalCluster, type ManagedProcess } from '../testing/local-cluster';
+import { adminClient, membershipClient, unary } from '../client/client';
+import type { MembershipClient } from '../protocol/generated/relaycast/v1/Membership';
+import type { AdminClient } from '../protocol/generated/relaycast/v1/Admin';
 import { EventLog, observe, until } from './helpers';
 
 const DOWN_AFTER_MS = 2000;

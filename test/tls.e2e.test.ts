@@ -14,16 +14,16 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalCluster, relaycastBin } from '../shared/local-cluster';
-import { broadcastsClient, membershipClient, nodeSessionClient, unary } from '../shared/client';
-import { relaycastV1 } from '../shared/proto';
+import { LocalCluster, relaycastBin } from '../testing/local-cluster';
+import { broadcastsClient, membershipClient, nodeSessionClient, unary } from '../client/client';
+import { relaycastV1 } from '../protocol/proto';
 import { gatewaySimulatorClient } from '../gateway/simulator-client';
-import type { BroadcastsClient } from '../shared/generated/relaycast/v1/Broadcasts';
-import type { MembershipClient } from '../shared/generated/relaycast/v1/Membership';
-import type { SessionMessage__Output } from '../shared/generated/relaycast/v1/SessionMessage';
-import type { RelayDown__Output } from '../shared/generated/relaycast/v1/RelayDown';
-import type { Broadcast__Output } from '../shared/generated/relaycast/v1/Broadcast';
-import { quietIpServerNameWarning } from '../shared/tls';
+import type { BroadcastsClient } from '../protocol/generated/relaycast/v1/Broadcasts';
+import type { MembershipClient } from '../protocol/generated/relaycast/v1/Membership';
+import type { SessionMessage__Output } from '../protocol/generated/relaycast/v1/SessionMessage';
+import type { RelayDown__Output } from '../protocol/generated/relaycast/v1/RelayDown';
+import type { Broadcast__Output } from '../protocol/generated/relaycast/v1/Broadcast';
+import { quietIpServerNameWarning } from '../platform/tls';
 import { until } from './helpers';
 
 // The test's own clients dial 127.0.0.1 over TLS, like the processes do.

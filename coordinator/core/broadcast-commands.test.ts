@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../shared/clock';
+import { ManualClock } from '../../platform/clock';
 import { Scheduler, deadLetterKey, type BroadcastMeta } from './scheduler';
 import { changeLifecycle, deadLetterStanding, recordDeadLetters, retryDeadLetters } from './broadcast-commands';
 

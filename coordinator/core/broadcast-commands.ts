@@ -5,9 +5,9 @@
  * of them inside one command of the coordinator, so the change and its
  * writes are one atomic batch.
  */
-import { fail, ok, type Result } from '../../shared/errors';
-import type { BatchOp } from '../../shared/store/store';
-import { DEAD_LETTER_REASON_LENGTH_MAX, RECIPIENT_ID_LENGTH_MAX, truncate } from '../../shared/validate';
+import { fail, ok, type Result } from '../../protocol/errors';
+import type { BatchOp } from '../../platform/store/store';
+import { DEAD_LETTER_REASON_LENGTH_MAX, RECIPIENT_ID_LENGTH_MAX, truncate } from '../../protocol/validate';
 import { deadLetterKey, type BroadcastMeta, type Scheduler } from './scheduler';
 
 export type LifecycleOp = 'cancel' | 'pause' | 'resume';

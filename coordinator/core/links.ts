@@ -11,13 +11,13 @@
  * checked by the scheduler, which refuses an impossible report with a reason
  * that is returned (for the shell to log), never asserted.
  */
-import type { ErrorCode, OpError } from '../../shared/errors';
-import { fail, ok, type Result } from '../../shared/errors';
-import { checkId, checkInstanceId, memberKey } from '../../shared/validate';
-import type { NodeMessage__Output } from '../../shared/generated/relaycast/v1/NodeMessage';
-import type { SessionMessage } from '../../shared/generated/relaycast/v1/SessionMessage';
-import type { LeafBatch__Output } from '../../shared/generated/relaycast/v1/LeafBatch';
-import type { ShardProgress__Output } from '../../shared/generated/relaycast/v1/ShardProgress';
+import type { ErrorCode, OpError } from '../../protocol/errors';
+import { fail, ok, type Result } from '../../protocol/errors';
+import { checkId, checkInstanceId, memberKey } from '../../protocol/validate';
+import type { NodeMessage__Output } from '../../protocol/generated/relaycast/v1/NodeMessage';
+import type { SessionMessage } from '../../protocol/generated/relaycast/v1/SessionMessage';
+import type { LeafBatch__Output } from '../../protocol/generated/relaycast/v1/LeafBatch';
+import type { ShardProgress__Output } from '../../protocol/generated/relaycast/v1/ShardProgress';
 import { registerInput, registerResponse } from '../convert';
 import type { ControlPlane } from './control';
 import { relayRoute, type Outbound, type RegistryConfig, type RouteId } from './registry';

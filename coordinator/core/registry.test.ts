@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../shared/clock';
-import type { ErrorCode, Result } from '../../shared/errors';
-import type { BatchOp } from '../../shared/store/store';
+import { ManualClock } from '../../platform/clock';
+import type { ErrorCode, Result } from '../../protocol/errors';
+import type { BatchOp } from '../../platform/store/store';
 import {
   eventKey,
   KEY_MEMBER,

@@ -11,8 +11,8 @@
  * so that it can register again with a higher epoch) for memberRetentionMs
  * and then deleted without an event.
  */
-import { assert, fail, ok, type ErrorCode, type Result } from '../../shared/errors';
-import type { BatchOp } from '../../shared/store/store';
+import { assert, fail, ok, type ErrorCode, type Result } from '../../protocol/errors';
+import type { BatchOp } from '../../platform/store/store';
 import {
   CAPACITY_WEIGHT_MAX,
   checkAddress,
@@ -21,7 +21,7 @@ import {
   checkLabels,
   memberKey,
   type LabelPair,
-} from '../../shared/validate';
+} from '../../protocol/validate';
 
 export type MemberState = 'ALIVE' | 'SUSPECT' | 'DOWN' | 'DRAINING' | 'LEFT';
 export type MemberKindName = 'NODE' | 'RELAY';
@@ -100,8 +100,8 @@ export interface RegistryConfig {
  */
 export const MEMBERS_FORGOTTEN_PER_TICK_MAX = 10_000;
 
-export type { Clock } from '../../shared/clock';
-import type { Clock } from '../../shared/clock';
+export type { Clock } from '../../platform/clock';
+import type { Clock } from '../../platform/clock';
 
 export interface RegisterInput {
   clusterId: string;

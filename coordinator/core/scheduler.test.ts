@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../shared/clock';
-import type { ErrorCode, Result } from '../../shared/errors';
+import { ManualClock } from '../../platform/clock';
+import type { ErrorCode, Result } from '../../protocol/errors';
 import {
   broadcastKey,
   describeDuration,

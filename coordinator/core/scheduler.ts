@@ -35,9 +35,9 @@
  * id). A bounded tombstone remembers recently purged ids so a lookup can
  * say why the broadcast is gone.
  */
-import { assert, fail, ok, type Result } from '../../shared/errors';
-import type { BatchOp } from '../../shared/store/store';
-import type { Clock } from '../../shared/clock';
+import { assert, fail, ok, type Result } from '../../protocol/errors';
+import type { BatchOp } from '../../platform/store/store';
+import type { Clock } from '../../platform/clock';
 import { assignShards, planShards, splitRange, type NodeSlot, type SequenceRange } from './shard-planner';
 
 export type BroadcastStateName = 'PENDING' | 'RUNNING' | 'PAUSED' | 'COMPLETED' | 'CANCELLED' | 'FAILED';

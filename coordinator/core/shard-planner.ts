@@ -6,7 +6,7 @@
  * Everything works on ranges, never on lists of recipients, so the cost of
  * planning and of takeover is independent of the audience size.
  */
-import { assert } from '../../shared/errors';
+import { assert } from '../../protocol/errors';
 
 /** Recipient sequences [start, end): end is exclusive. */
 export interface SequenceRange {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../shared/clock';
+import { ManualClock } from '../../platform/clock';
 import { emptyLedgerStats, GatewayLedger, KeyedTexts, REASON_ALREADY_DELIVERED, REASON_RETRY, type LedgerConfig, type LedgerItem, type LedgerStats, type SettingsChange } from './ledger';
 import { mulberry32, type Random } from './random';
 

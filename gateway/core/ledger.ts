@@ -18,8 +18,8 @@
  * Bad input (empty keys, settings out of range) is refused with
  * INVALID_ARGUMENT and changes nothing, counters included.
  */
-import { assert, fail, ok, type OpError, type Result } from '../../shared/errors';
-import type { Clock } from '../../shared/clock';
+import { assert, fail, ok, type OpError, type Result } from '../../protocol/errors';
+import type { Clock } from '../../platform/clock';
 import type { Random } from './random';
 import { checkLease, SenderLog, type SenderIdentity, type SenderView } from './senders';
 

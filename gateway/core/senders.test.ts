@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../shared/clock';
+import { ManualClock } from '../../platform/clock';
 import { GatewayLedger, type LedgerConfig } from './ledger';
 import { ANONYMOUS_SENDER, parseSender, SENDER_METADATA, SenderLog, senderMetadata, type SenderIdentity } from './senders';
 

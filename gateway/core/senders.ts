@@ -21,7 +21,7 @@
  * forgotten first) and, per sender, the arrival of its last
  * `callsPerSenderMax` calls.
  */
-import { assert, fail, ok, type Result } from '../../shared/errors';
+import { assert, fail, ok, type Result } from '../../protocol/errors';
 
 /** Metadata keys (gRPC) and header names (webhook); lower case as HTTP/2 requires. */
 export const SENDER_METADATA = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../shared/clock';
+import { ManualClock } from '../../platform/clock';
 import { AgentCore, CODE, type AgentCommand, type AgentConfig, type AgentEvent } from './agent';
 
 const UNAVAILABLE = 14;

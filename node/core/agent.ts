@@ -9,9 +9,9 @@
  * DOWN only after downAfterMs (> leaseTtlMs) of silence measured from when
  * it RECEIVED a packet, which is later — so the node always stops first.
  */
-import { assert } from '../../shared/errors';
-import type { Clock } from '../../shared/clock';
-import { backoffDelayMs } from '../../shared/backoff';
+import { assert } from '../../protocol/errors';
+import type { Clock } from '../../platform/clock';
+import { backoffDelayMs } from '../../platform/backoff';
 
 export interface AgentConfig {
   /** Relays in order of preference, then optionally the coordinator. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../shared/clock';
+import { ManualClock } from '../../platform/clock';
 import { TokenBucket } from './rate-limiter';
 
 describe('TokenBucket', () => {

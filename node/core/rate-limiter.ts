@@ -8,8 +8,8 @@
  * not the caller has waited yet, the long-run rate is exact: n tokens over T
  * seconds never exceed burst + rate × T.
  */
-import { assert } from '../../shared/errors';
-import type { Clock } from '../../shared/clock';
+import { assert } from '../../protocol/errors';
+import type { Clock } from '../../platform/clock';
 
 /** Float dust from fractional refills is not a debt worth waiting for. */
 const TOKENS_EPSILON = 1e-9;

@@ -5,7 +5,7 @@
  * coordinator's sums exact when a shard changes hands: the new owner starts
  * at the watermark, so nothing is counted twice.
  */
-import { assert } from '../../shared/errors';
+import { assert } from '../../protocol/errors';
 import { WatermarkTracker } from './watermark';
 
 export type FinalOutcome = 'delivered' | 'skipped' | 'dead';

@@ -7,7 +7,7 @@
  * The watermark is what a node checkpoints: after a crash, redelivery is only
  * ever of what lies between the checkpointed watermark and the end.
  */
-import { assert } from '../../shared/errors';
+import { assert } from '../../protocol/errors';
 
 export class WatermarkTracker {
   readonly start: number;

@@ -4,7 +4,7 @@
  * limit on resends, and what is reported.
  */
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../shared/clock';
+import { ManualClock } from '../../platform/clock';
 import {
   FENCED_POLL_MS,
   FINAL_REPORT_MS,

@@ -41,10 +41,10 @@
  * coordinator's checkpoint (a watermark below which everything is final)
  * is where a successor starts.
  */
-import { assert } from '../../shared/errors';
-import type { Clock } from '../../shared/clock';
-import { backoffDelayMs } from '../../shared/backoff';
-import { compileTemplate, type CompiledTemplate, type TemplateVars } from '../../shared/core/template';
+import { assert } from '../../protocol/errors';
+import type { Clock } from '../../platform/clock';
+import { backoffDelayMs } from '../../platform/backoff';
+import { compileTemplate, type CompiledTemplate, type TemplateVars } from '../../protocol/template';
 import { ShardTracker } from './shard-tracker';
 import { TokenBucket } from './rate-limiter';
 

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../shared/clock';
+import { ManualClock } from '../../platform/clock';
 import { Aggregator, type AggregatorConfig, type LeafAction, type SessionId } from './aggregator';
-import type { NodeMessage__Output } from '../../shared/generated/relaycast/v1/NodeMessage';
-import type { BatchAck__Output } from '../../shared/generated/relaycast/v1/BatchAck';
-import type { LeafBatch } from '../../shared/generated/relaycast/v1/LeafBatch';
-import type { LeafDelivery__Output } from '../../shared/generated/relaycast/v1/LeafDelivery';
-import type { LeafRejection__Output } from '../../shared/generated/relaycast/v1/LeafRejection';
+import type { NodeMessage__Output } from '../../protocol/generated/relaycast/v1/NodeMessage';
+import type { BatchAck__Output } from '../../protocol/generated/relaycast/v1/BatchAck';
+import type { LeafBatch } from '../../protocol/generated/relaycast/v1/LeafBatch';
+import type { LeafDelivery__Output } from '../../protocol/generated/relaycast/v1/LeafDelivery';
+import type { LeafRejection__Output } from '../../protocol/generated/relaycast/v1/LeafRejection';
 
 /** gRPC status codes, spelled out so the assertions read as the protocol does. */
 const CODE = { OK: 0, INVALID_ARGUMENT: 3, RESOURCE_EXHAUSTED: 8, FAILED_PRECONDITION: 9, ABORTED: 10 } as const;

@@ -10,16 +10,16 @@
  * keys, control messages and liveness together) and batchBytesMax bytes, and
  * batchesInFlightMax unacknowledged batches.
  */
-import { assert } from '../../shared/errors';
-import type { Clock } from '../../shared/clock';
-import type { NodeMessage__Output } from '../../shared/generated/relaycast/v1/NodeMessage';
-import type { SessionMessage } from '../../shared/generated/relaycast/v1/SessionMessage';
-import type { LeafBatch } from '../../shared/generated/relaycast/v1/LeafBatch';
-import type { LeafLiveness } from '../../shared/generated/relaycast/v1/LeafLiveness';
-import type { LeafMessage } from '../../shared/generated/relaycast/v1/LeafMessage';
-import type { BatchAck__Output } from '../../shared/generated/relaycast/v1/BatchAck';
-import type { Attach__Output } from '../../shared/generated/relaycast/v1/Attach';
-import type { ShardProgress__Output } from '../../shared/generated/relaycast/v1/ShardProgress';
+import { assert } from '../../protocol/errors';
+import type { Clock } from '../../platform/clock';
+import type { NodeMessage__Output } from '../../protocol/generated/relaycast/v1/NodeMessage';
+import type { SessionMessage } from '../../protocol/generated/relaycast/v1/SessionMessage';
+import type { LeafBatch } from '../../protocol/generated/relaycast/v1/LeafBatch';
+import type { LeafLiveness } from '../../protocol/generated/relaycast/v1/LeafLiveness';
+import type { LeafMessage } from '../../protocol/generated/relaycast/v1/LeafMessage';
+import type { BatchAck__Output } from '../../protocol/generated/relaycast/v1/BatchAck';
+import type { Attach__Output } from '../../protocol/generated/relaycast/v1/Attach';
+import type { ShardProgress__Output } from '../../protocol/generated/relaycast/v1/ShardProgress';
 
 export interface AggregatorConfig {
   batchEntriesMax: number;

@@ -5,17 +5,17 @@
  * over simulated connections. A crash loses everything not yet durable;
  * a restart loads what is.
  */
-import { prefixEnd } from '../../shared/store/store';
-import { codeNumber } from '../../shared/grpc-status';
+import { prefixEnd } from '../../platform/store/store';
+import { codeNumber } from '../../protocol/grpc-status';
 import { ControlPlane, isEmpty, type ControlEffects } from '../../coordinator/core/control';
 import { KEY_MEMBER, KEY_META_REVISION, Registry, type MemberRecord, type RegistryConfig, type RouteId } from '../../coordinator/core/registry';
 import { MemberLinks, outboundReply, type RelayLinkState, type Reply, type SessionState } from '../../coordinator/core/links';
 import { changeLifecycle, deadLetterStanding, recordDeadLetters, retryDeadLetters, type DeadLetterStanding, type LifecycleOp, type StoredDeadLetter } from '../../coordinator/core/broadcast-commands';
 import type { Tx } from '../../coordinator/coordinator';
-import type { BatchOp } from '../../shared/store/store';
+import type { BatchOp } from '../../platform/store/store';
 import { KEY_BROADCAST, KEY_DEAD_LETTER, KEY_SHARD, Scheduler, type BroadcastMeta, type SchedulerConfig, type SchedulerSend, type Shard } from '../../coordinator/core/scheduler';
-import type { LeafDelivery } from '../../shared/generated/relaycast/v1/LeafDelivery';
-import type { LeafBatch__Output } from '../../shared/generated/relaycast/v1/LeafBatch';
+import type { LeafDelivery } from '../../protocol/generated/relaycast/v1/LeafDelivery';
+import type { LeafBatch__Output } from '../../protocol/generated/relaycast/v1/LeafBatch';
 import type { Observer } from './observer';
 import { CODES, type DeadLetterReply, type DeadLetterRequest, type NodeUp, type ReadReply, type ReadRequest, type RelayDown, type RelayUp, type SessionDown } from './messages';
 import { SimStore } from './store';

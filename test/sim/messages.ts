@@ -1,9 +1,9 @@
 /** The wire messages of the simulated cluster: the proto's shapes, as plain objects. */
-import type { NodeMessage__Output } from '../../shared/generated/relaycast/v1/NodeMessage';
-import type { SessionMessage } from '../../shared/generated/relaycast/v1/SessionMessage';
-import type { LeafBatch } from '../../shared/generated/relaycast/v1/LeafBatch';
-import type { BatchAck__Output } from '../../shared/generated/relaycast/v1/BatchAck';
-import type { ShardProgress__Output } from '../../shared/generated/relaycast/v1/ShardProgress';
+import type { NodeMessage__Output } from '../../protocol/generated/relaycast/v1/NodeMessage';
+import type { SessionMessage } from '../../protocol/generated/relaycast/v1/SessionMessage';
+import type { LeafBatch } from '../../protocol/generated/relaycast/v1/LeafBatch';
+import type { BatchAck__Output } from '../../protocol/generated/relaycast/v1/BatchAck';
+import type { ShardProgress__Output } from '../../protocol/generated/relaycast/v1/ShardProgress';
 import type { ShardProgressDomain } from '../../coordinator/core/scheduler';
 
 /** Node → relay or coordinator, on a session. */

@@ -3,7 +3,7 @@
  * Components report what they do as it happens; violations are collected
  * with the simulated time so a failing seed explains itself.
  */
-import type { BatchOp } from '../../shared/store/store';
+import type { BatchOp } from '../../platform/store/store';
 import type { MembershipEvent } from '../../coordinator/core/registry';
 import type { ShardOrderDomain, Shard } from '../../coordinator/core/scheduler';
 import { KEY_SHARD } from '../../coordinator/core/scheduler';

@@ -4,7 +4,7 @@
  * leaf sessions — over simulated connections.
  */
 import { Aggregator, type AggregatorConfig, type LeafAction } from '../../relay/core/aggregator';
-import { backoffDelayMs } from '../../shared/backoff';
+import { backoffDelayMs } from '../../platform/backoff';
 import type { SimCoordinator } from './coordinator';
 import type { NodeUp, RelayDown, RelayUp, SessionDown } from './messages';
 import { CODES } from './messages';

@@ -3,7 +3,7 @@
  * when its process crashes: a batch becomes durable (and its callback runs)
  * only after a simulated fsync delay, in submission order.
  */
-import type { BatchOp } from '../../shared/store/store';
+import type { BatchOp } from '../../platform/store/store';
 import type { Proc, World } from './world';
 
 export class SimStore {

@@ -12,7 +12,7 @@
  * heals or the connection is torn down by keepalive), duplicated unary
  * requests (a client retry), and crashed or paused peers.
  */
-import type { Clock } from '../../shared/clock';
+import type { Clock } from '../../platform/clock';
 import type { Random } from '../../gateway/core/random';
 
 export const WALL_START_MS = 1_700_000_000_000;

@@ -1,6 +1,6 @@
 /**
  * Loads the relaycast protos once, with the options the generated types in
- * shared/generated assume (scripts/gen-types.js uses the same ones).
+ * protocol/generated assume (scripts/gen-types.js uses the same ones).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -21,7 +21,7 @@ export const LOADER_OPTIONS: protoLoader.Options = {
 };
 
 function findProtoDir(): string {
-  // shared/proto.ts in the source tree, dist/shared/proto.js when built.
+  // protocol/proto.ts in the source tree, dist/protocol/proto.js when built.
   for (const candidate of [path.join(__dirname, '..', 'proto'), path.join(__dirname, '..', '..', 'proto')]) {
     if (fs.existsSync(path.join(candidate, 'relaycast'))) return candidate;
   }

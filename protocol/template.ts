@@ -19,7 +19,7 @@
  * Templates are parsed once into literal and placeholder parts; rendering is
  * a lookup per distinct variable and a concatenation.
  */
-import { fail, ok, type Result } from '../errors';
+import { fail, ok, type Result } from './errors';
 
 export const TEMPLATE_BYTES_MAX = 64 * 1024;
 /**

@@ -16,14 +16,14 @@
  */
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
-import { backoffDelayMs } from './backoff';
-import { relaycastV1 } from './proto';
-import { checkId } from './validate';
-import type { EventType__Output } from './generated/relaycast/v1/EventType';
-import type { ListNodesResponse__Output } from './generated/relaycast/v1/ListNodesResponse';
-import type { Member__Output } from './generated/relaycast/v1/Member';
-import type { MembershipClient } from './generated/relaycast/v1/Membership';
-import type { WatchEvent__Output } from './generated/relaycast/v1/WatchEvent';
+import { backoffDelayMs } from '../platform/backoff';
+import { relaycastV1 } from '../protocol/proto';
+import { checkId } from '../protocol/validate';
+import type { EventType__Output } from '../protocol/generated/relaycast/v1/EventType';
+import type { ListNodesResponse__Output } from '../protocol/generated/relaycast/v1/ListNodesResponse';
+import type { Member__Output } from '../protocol/generated/relaycast/v1/Member';
+import type { MembershipClient } from '../protocol/generated/relaycast/v1/Membership';
+import type { WatchEvent__Output } from '../protocol/generated/relaycast/v1/WatchEvent';
 
 /** A member as the coordinator reports it (loader output: longs as numbers, enums as strings). */
 export type CachedMember = Readonly<Member__Output>;

@@ -11,7 +11,7 @@
  * Identity: a node's certificate carries the SAN URI
  * relaycast://<cluster>/node/<id>, a relay's relaycast://<cluster>/relay/<id>
  * (scripts/dev-certs.sh makes them; see docs/operations.md). The coordinator
- * and relays check it against what the peer claims (shared/peer-identity.ts).
+ * and relays check it against what the peer claims (platform/peer-identity.ts).
  */
 import * as fs from 'node:fs';
 import * as tls from 'node:tls';

@@ -8,7 +8,7 @@
  *   a `read` token on an admin method → PERMISSION_DENIED
  *
  * Member traffic (NodeSession, RelayLink, ShardData) is authenticated by
- * mutual TLS instead (shared/peer-identity.ts); health and reflection stay
+ * mutual TLS instead (platform/peer-identity.ts); health and reflection stay
  * open. Without a tokens file the interceptor is not installed at all.
  *
  * Tokens file: one `SCOPE TOKEN [NAME]` per line, SCOPE `read` or `admin`,

@@ -1,6 +1,6 @@
 /**
  * Operating errors as data. Cores return them; only the gRPC edge turns them
- * into a status (see shared/grpc-status.ts). Bugs are assertions instead.
+ * into a status (see protocol/grpc-status.ts). Bugs are assertions instead.
  */
 export type ErrorCode =
   | 'INVALID_ARGUMENT'

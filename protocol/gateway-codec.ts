@@ -10,8 +10,8 @@
  * gateway/sim-server.ts plug it into the Deliver method definition; every
  * other RPC stays on proto-loader.
  *
- * The objects are exactly proto-loader's with LOADER_OPTIONS (shared/proto.ts:
- * longs Number, enums String, defaults true), typed with shared/generated.
+ * The objects are exactly proto-loader's with LOADER_OPTIONS (protocol/proto.ts:
+ * longs Number, enums String, defaults true), typed with protocol/generated.
  * gateway-codec.test.ts keeps it equal to protobufjs in both directions over
  * random messages, and fails when the Deliver messages in gateway.proto change
  * (this file has to change with them).

@@ -1,9 +1,9 @@
 /** Streams an audience to Broadcasts.UploadAudience in chunks, with backpressure. */
 import type * as grpc from '@grpc/grpc-js';
-import type { BroadcastsClient } from './generated/relaycast/v1/Broadcasts';
-import type { Recipient } from './generated/relaycast/v1/Recipient';
-import type { AudienceChunk } from './generated/relaycast/v1/AudienceChunk';
-import type { UploadAudienceResponse__Output } from './generated/relaycast/v1/UploadAudienceResponse';
+import type { BroadcastsClient } from '../protocol/generated/relaycast/v1/Broadcasts';
+import type { Recipient } from '../protocol/generated/relaycast/v1/Recipient';
+import type { AudienceChunk } from '../protocol/generated/relaycast/v1/AudienceChunk';
+import type { UploadAudienceResponse__Output } from '../protocol/generated/relaycast/v1/UploadAudienceResponse';
 
 export const UPLOAD_CHUNK_RECIPIENTS = 10_000;
 

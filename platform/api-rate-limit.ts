@@ -1,7 +1,7 @@
 /**
  * The public API's per-client rate limit as a gRPC server interceptor: a
  * call to one of the limited services takes a token for its peer's address
- * (shared/core/client-rate-limiter.ts) or is refused with RESOURCE_EXHAUSTED
+ * (platform/client-rate-limiter.ts) or is refused with RESOURCE_EXHAUSTED
  * before its handler runs, so a refused call changes nothing. Streams count
  * as one request each. Member traffic (NodeSession, RelayLink, ShardData),
  * health and reflection are never limited.
@@ -9,7 +9,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { systemClock, type Clock } from './clock';
 import type { Logger } from './log';
-import { ClientRateLimiter, type ClientRateLimits } from './core/client-rate-limiter';
+import { ClientRateLimiter, type ClientRateLimits } from './client-rate-limiter';
 
 /** The services other systems and operators call. */
 export const PUBLIC_API_SERVICES: readonly string[] = ['relaycast.v1.Admin', 'relaycast.v1.Broadcasts', 'relaycast.v1.Membership'];

@@ -9,8 +9,8 @@
  * so more than `clientsMax` clients taking turns could each get a fresh
  * burst; that is the price of the bound, and it needs that many addresses.
  */
-import { assert } from '../errors';
-import type { Clock } from '../clock';
+import { assert } from '../protocol/errors';
+import type { Clock } from './clock';
 
 export interface ClientRateLimits {
   /** Requests per second per client; 0 means unlimited. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../clock';
+import { ManualClock } from './clock';
 import { ClientRateLimiter } from './client-rate-limiter';
 
 describe('ClientRateLimiter', () => {

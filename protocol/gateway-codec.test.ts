@@ -288,7 +288,7 @@ describe('gateway codec: the Deliver messages it was written for', () => {
   const fields = (message: string) =>
     descriptor<{ field: Array<{ name: string; number: number; type: string; label: string; typeName: string }> }>(message).field.map((f) => `${f.number} ${f.name} ${f.label} ${f.type} ${f.typeName}`.trim());
 
-  it('still match gateway.proto (change shared/gateway-codec.ts with them)', () => {
+  it('still match gateway.proto (change protocol/gateway-codec.ts with them)', () => {
     expect(fields('DeliverRequest')).toEqual(['1 items LABEL_REPEATED TYPE_MESSAGE DeliveryItem']);
     expect(fields('DeliveryItem')).toEqual([
       '1 idempotencyKey LABEL_OPTIONAL TYPE_STRING',

@@ -4,7 +4,7 @@
  * the single source for parsing, `--help` and the README's reference table.
  */
 import { parseArgs } from 'node:util';
-import { checkId } from './validate';
+import { checkId } from '../protocol/validate';
 
 export type OptionKind = 'int' | 'string' | 'address' | 'list' | 'bool' | 'path' | 'id';
 

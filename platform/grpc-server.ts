@@ -5,8 +5,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
-import { loadProtos } from './proto';
-import { boundStatusDetails } from './status-details';
+import { loadProtos } from '../protocol/proto';
+import { boundStatusDetails } from '../protocol/status-details';
 
 export interface ServerWithOps {
   server: grpc.Server;

@@ -1,10 +1,10 @@
 /** gRPC clients for relaycast's public services, for other services and tools. */
 import * as grpc from '@grpc/grpc-js';
-import { relaycastV1 } from './proto';
-import type { AdminClient } from './generated/relaycast/v1/Admin';
-import type { BroadcastsClient } from './generated/relaycast/v1/Broadcasts';
-import type { MembershipClient } from './generated/relaycast/v1/Membership';
-import type { NodeSessionClient } from './generated/relaycast/v1/NodeSession';
+import { relaycastV1 } from '../protocol/proto';
+import type { AdminClient } from '../protocol/generated/relaycast/v1/Admin';
+import type { BroadcastsClient } from '../protocol/generated/relaycast/v1/Broadcasts';
+import type { MembershipClient } from '../protocol/generated/relaycast/v1/Membership';
+import type { NodeSessionClient } from '../protocol/generated/relaycast/v1/NodeSession';
 
 // `options` lets a caller share one channel between clients (`channelOverride`)
 // or tune it; the defaults keep the older two-argument calls working.
