@@ -3,6 +3,8 @@
  * node-facing data plane). Audiences live in LevelDB under ordered sequence
  * keys; the coordinator reads them a page at a time.
  */
+import { AUDIENCE_PAGE_BYTES_MAX, VAR_VALUE_LENGTH_MAX, VARS_PER_RECIPIENT_MAX } from '../protocol/limits';
+import { joinAudienceRecords, type AudienceRecord } from '../protocol/audience';
 import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { errorStatus, statusError, toStatus } from '../protocol/grpc-status';
@@ -31,8 +33,8 @@ export const LIMITS = {
   inlineRecipientsMax: 10_000,
   chunkRecipientsMax: 10_000,
   recipientIdLengthMax: RECIPIENT_ID_LENGTH_MAX,
-  varsPerRecipientMax: 64,
-  varValueLengthMax: 4096,
+  varsPerRecipientMax: VARS_PER_RECIPIENT_MAX,
+  varValueLengthMax: VAR_VALUE_LENGTH_MAX,
   shardSizeMax: 10_000_000,
   audiencePageMax: 5000,
   deadLetterPageMax: 5000,
@@ -45,7 +47,7 @@ export const LIMITS = {
    */
   shardsPerBroadcastMax: 10_000,
   /** An audience page ends early past this much JSON: one recipient can be ~1.6 MB, gRPC allows 16 MiB. */
-  audiencePageBytesMax: 8 * 1024 * 1024,
+  audiencePageBytesMax: AUDIENCE_PAGE_BYTES_MAX,
   /** A node reports at most one delivery batch of dead letters at a time (--deliver-batch-size ≤ 10,000). */
   deadLettersPerReportMax: 10_000,
   /** Broadcast and upload ids are made here (22 characters); anything much longer is not one. */
@@ -74,7 +76,7 @@ function effectiveShardSize(total: number, resolved: number, chosen: boolean): R
   return fail('INVALID_ARGUMENT', `options.shard_size ${resolved} cuts ${total} recipients into ${Math.ceil(total / resolved)} shards; at most ${LIMITS.shardsPerBroadcastMax} allowed (use a shard_size of at least ${fewest}, or 0 for the default)`);
 }
 
-import { KEY_UPLOAD } from './retention';
+import { KEY_UPLOAD, audiencePrefix, deadLetterPrefix } from './core/keys';
 const VAR_KEY = /^[A-Za-z0-9_.-]{1,64}$/;
 
 interface UploadMeta {
@@ -83,19 +85,14 @@ interface UploadMeta {
   createdAtUnixMs: number;
 }
 
-/** How a recipient is stored, and sent to nodes in audience pages (one JSON line each). */
-export interface StoredRecipient {
-  id: string;
-  vars: Array<[string, string]>;
-}
 
 export function newId(prefix: string, wallMs: number): string {
   // Time first so ids sort by creation; random tail for uniqueness.
   return `${prefix}${wallMs.toString(36).padStart(9, '0')}${randomBytes(5).toString('hex')}`;
 }
 
-function checkRecipients(field: string, recipients: readonly Recipient__Output[]): Result<StoredRecipient[]> {
-  const out: StoredRecipient[] = [];
+function checkRecipients(field: string, recipients: readonly Recipient__Output[]): Result<AudienceRecord[]> {
+  const out: AudienceRecord[] = [];
   for (const [i, r] of recipients.entries()) {
     if (r.id.length === 0) return fail('INVALID_ARGUMENT', `${field}[${i}].id is required`);
     if (r.id.length > LIMITS.recipientIdLengthMax) return fail('INVALID_ARGUMENT', `${field}[${i}].id is longer than ${LIMITS.recipientIdLengthMax} characters`);
@@ -118,7 +115,7 @@ function checkOptions(options: BroadcastOptions__Output | null, shardSizeDefault
   return ok({ shardSize: o.shardSize === 0 ? shardSizeDefault : o.shardSize, onlyReachable: o.onlyReachable, priority: o.priority, notBeforeUnixMs: o.notBeforeUnixMs, rateLimitPerS: o.rateLimitPerS });
 }
 
-function recipientOps(audienceId: string, from: number, recipients: readonly StoredRecipient[]): BatchOp[] {
+function recipientOps(audienceId: string, from: number, recipients: readonly AudienceRecord[]): BatchOp[] {
   return recipients.map((r, i) => ({ type: 'put', key: audienceKey(audienceId, from + i), value: JSON.stringify(r) }));
 }
 
@@ -238,12 +235,16 @@ export function broadcastHandlers(coordinator: Coordinator, store: KvStore, conf
           createdAtUnixMs: coordinator.clock.wallMs(), finishedAtUnixMs: 0, requestId: req.requestId, nextShardId: 0, deadRetried: 0,
         };
         // One atomic write: the inline audience, the request id, the broadcast and its shards.
-        await coordinator.propose((tx) => {
+        const created = await coordinator.propose((tx): Result<true> => {
+          // The upload may have expired since its record was read: never start from a vanishing audience.
+          if (audienceId !== undefined && coordinator.retention?.isExpiring(audienceId) === true) return fail('NOT_FOUND', `upload ${JSON.stringify(audienceId)} has expired (uploads are kept for the broadcast retention)`);
           if (audienceId === undefined) tx.write(recipientOps(id, 0, recipients.value));
           if (req.requestId !== '') tx.write([{ type: 'put', key: KEY_REQUEST + req.requestId, value: id }]);
           scheduler.create(meta);
           scheduler.tick();
+          return ok(true);
         }, 'api');
+        if (!created.ok) return created;
         coordinator.log.info({ broadcastId: id, clusterId, total, shards: scheduler.shardsOf(id).length, audienceId: meta.audienceId }, 'broadcast created');
         return ok(meta);
       }).then((result) => (result.ok ? callback(null, snapshot(result.value)) : callback(toStatus(result.error))), (err: unknown) => callback(errorStatus(err)));
@@ -263,7 +264,7 @@ export function broadcastHandlers(coordinator: Coordinator, store: KvStore, conf
         // Keep nothing of a failed upload: remove what was written, after any write still in flight.
         call.resume();
         writing
-          .then(() => deletePrefix(store, audienceKey(uploadId, 0).slice(0, -12)))
+          .then(() => deletePrefix(store, audiencePrefix(uploadId)))
           .catch((err: unknown) => log.error({ err }, "removing a failed upload's recipients failed; without an upload record nothing can use them"))
           .finally(() => callback(error));
       };
@@ -388,7 +389,7 @@ export function broadcastHandlers(coordinator: Coordinator, store: KvStore, conf
       if (!meta.ok) return callback(toStatus(meta.error));
       const { pageSize, pageToken } = call.request;
       const limit = pageSize === 0 ? 500 : Math.min(pageSize, LIMITS.deadLetterPageMax);
-      const prefix = deadLetterKey(meta.value.id, 0).slice(0, -12);
+      const prefix = deadLetterPrefix(meta.value.id);
       if (pageToken !== '' && !/^\d{1,15}$/.test(pageToken)) return callback(statusError(grpc.status.INVALID_ARGUMENT, 'page_token is not one this server returned (use next_page_token as given)'));
       const from = pageToken === '' ? prefix : deadLetterKey(meta.value.id, Number(pageToken) + 1);
       (async () => {
@@ -419,7 +420,7 @@ export function broadcastHandlers(coordinator: Coordinator, store: KvStore, conf
       const wanted = call.request.sequences.length === 0 ? undefined : new Set(call.request.sequences);
       if (wanted !== undefined && wanted.size > LIMITS.retryMax) return callback(statusError(grpc.status.INVALID_ARGUMENT, `at most ${LIMITS.retryMax} sequences per call`));
       inTurn(async () => {
-        const prefix = deadLetterKey(id, 0).slice(0, -12);
+        const prefix = deadLetterPrefix(id);
         const records: StoredDeadLetter[] = [];
         for await (const [, value] of store.scan({ gte: prefix, lt: prefixEnd(prefix) })) {
           const record = JSON.parse(value) as StoredDeadLetter;
@@ -473,7 +474,7 @@ export function shardDataHandlers(coordinator: Coordinator, store: KvStore): Sha
           if (slice.length < AUDIENCE_READ_SLICE) break;
           next += slice.length;
         }
-        callback(null, { recordsJson: `[${lines.join(',')}]`, firstSequence: fromSequence, count: lines.length, shardEnd });
+        callback(null, { recordsJson: joinAudienceRecords(lines), firstSequence: fromSequence, count: lines.length, shardEnd });
       })().catch((err: unknown) => callback(errorStatus(err)));
     },
 

@@ -13,10 +13,10 @@
  */
 import type { Logger } from '../platform/log';
 import { prefixEnd, type BatchOp, type KvStore } from '../platform/store/store';
-import { KEY_AUDIENCE, KEY_DEAD_LETTER, KEY_REQUEST, type BroadcastMeta, type PurgedBroadcast } from './core/scheduler';
+import { KEY_AUDIENCE, KEY_DEAD_LETTER, KEY_REQUEST, KEY_UPLOAD, audiencePrefix, deadLetterPrefix } from './core/keys';
+import type { BroadcastMeta, PurgedBroadcast } from './core/scheduler';
 
-/** Where a completed upload's description lives (as broadcast-service.ts writes it: up/<uploadId>). */
-export const KEY_UPLOAD = 'up/';
+export { KEY_UPLOAD } from './core/keys';
 
 /** Keys deleted per write at most; the event loop gets a turn between writes. */
 export const RETENTION_CHUNK_KEYS_MAX = 10_000;
@@ -61,8 +61,12 @@ export function idCreatedAtUnixMs(id: string): number | undefined {
   return match === null ? undefined : parseInt(match[1]!, 36);
 }
 
+/** Upload ids being (or recently) expired that a create must refuse; bounded, oldest forgotten first. */
+const EXPIRING_REMEMBERED_MAX = 10_000;
+
 export class Retention {
   private chain: Promise<unknown> = Promise.resolve();
+  private readonly expiring = new Set<string>();
   private queued = 0;
   private closing = false;
   private readonly chunkKeys: number;
@@ -76,6 +80,14 @@ export class Retention {
     this.chunkKeys = options.chunkKeys ?? RETENTION_CHUNK_KEYS_MAX;
     if (!(Number.isSafeInteger(this.chunkKeys) && this.chunkKeys >= 1 && this.chunkKeys <= RETENTION_CHUNK_KEYS_MAX)) throw new Error(`chunkKeys must be 1-${RETENTION_CHUNK_KEYS_MAX}`);
     if (!(Number.isSafeInteger(options.retentionMs) && options.retentionMs >= 0)) throw new Error('retentionMs must be an integer >= 0');
+  }
+
+  /**
+   * Whether an upload is being deleted (or was): a create that read its
+   * record before the delete must refuse it inside its command.
+   */
+  isExpiring(uploadId: string): boolean {
+    return this.expiring.has(uploadId);
   }
 
   /** Jobs waiting or running (purges count one per broadcast). */
@@ -133,6 +145,9 @@ export class Retention {
               continue;
             }
             if (createdAtUnixMs + this.options.retentionMs > nowWallMs || this.lookup.audienceInUse(uploadId)) continue;
+            // Marked in the same turn as the check: a create applied after it sees the mark and refuses (isExpiring).
+            this.expiring.add(uploadId);
+            if (this.expiring.size > EXPIRING_REMEMBERED_MAX) this.expiring.delete(this.expiring.values().next().value!);
             await this.store.del(key);
             const audienceKeys = await this.deletePrefix(audiencePrefix(uploadId));
             total.uploads += 1;
@@ -180,7 +195,7 @@ export class Retention {
         }
         for await (const id of this.distinctIds(KEY_DEAD_LETTER)) {
           if (this.closing) return total;
-          if (broadcastGone(id)) total.deadLetters += await this.deletePrefix(`${KEY_DEAD_LETTER}${id}/`);
+          if (broadcastGone(id)) total.deadLetters += await this.deletePrefix(deadLetterPrefix(id));
         }
         let from = KEY_REQUEST;
         for (;;) {
@@ -213,16 +228,8 @@ export class Retention {
     const deleted = noneDeleted();
     // An upload's audience may be shared: expireUploads deletes it once no broadcast uses it.
     if (p.audienceId === p.broadcastId) deleted.audienceKeys = await this.deletePrefix(audiencePrefix(p.broadcastId));
-    deleted.deadLetters = await this.deletePrefix(`${KEY_DEAD_LETTER}${p.broadcastId}/`);
-    if (p.requestId !== '') {
-      // The request id may name a newer broadcast by now (a retry of the
-      // request after this one was purged): delete it only if it is ours.
-      const key = KEY_REQUEST + p.requestId;
-      if ((await this.store.get(key)) === p.broadcastId) {
-        await this.store.del(key);
-        deleted.requestIds = 1;
-      }
-    }
+    deleted.deadLetters = await this.deletePrefix(deadLetterPrefix(p.broadcastId));
+    // Its request id went with its meta, in the scheduler's own write.
     return deleted;
   }
 
@@ -264,9 +271,6 @@ export class Retention {
   }
 }
 
-function audiencePrefix(audienceId: string): string {
-  return `${KEY_AUDIENCE}${audienceId}/`;
-}
 
 function uploadCreatedAt(value: string): number | undefined {
   try {

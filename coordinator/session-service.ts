@@ -5,6 +5,7 @@
  * (core/links.ts) inside one command; this shell only frames replies,
  * checks peer certificates, and respects flow control both ways.
  */
+import { LINK_ACK_BYTES_MAX } from '../protocol/limits';
 import * as grpc from '@grpc/grpc-js';
 import { codeNumber, statusError } from '../protocol/grpc-status';
 import type { NodeSessionHandlers } from '../protocol/generated/relaycast/v1/NodeSession';
@@ -18,13 +19,6 @@ import type { Close, RelayLinkState, Reply, SessionState } from './core/links';
 import type { RegistryConfig } from './core/registry';
 import { peerAuth, refuseUnlessMember, refuseUnlessRelay } from '../platform/peer-identity';
 
-/**
- * Unsolicited deliveries to a relay's leaves (orders, revokes, lease losses)
- * go in acks of at most this many bytes: an order carries its template (up
- * to 64 KiB), and gRPC refuses a message over 16 MiB, which would drop the
- * link and, with the orders re-sent, drop it again forever.
- */
-const LINK_ACK_BYTES_MAX = 4 * 1024 * 1024;
 /** Everything in a delivery but an order's template, generously. */
 const DELIVERY_OVERHEAD_BYTES = 1024;
 

@@ -5,7 +5,7 @@
  * and no repeat.
  */
 import type { MembershipEvent } from './core/registry';
-import { eventKey } from './core/registry';
+import { eventKey } from './core/keys';
 import type { KvStore } from '../platform/store/store';
 import { fail, ok, type Result } from '../protocol/errors';
 

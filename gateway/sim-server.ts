@@ -15,7 +15,7 @@ import type { GatewaySimulatorHandlers } from '../protocol/generated/relaycast/g
 import { ledgerConfigOf, type GatewaySimConfig } from './config';
 import { GatewayLedger, type DeliveryOutcome } from './core/ledger';
 import { mulberry32, type Random } from './core/random';
-import { parseSender } from './core/senders';
+import { parseSender } from '../protocol/sender-metadata';
 import { Delays } from './delays';
 import { gatewayV1 } from './proto';
 import { startWebhook, type Webhook } from './webhook';

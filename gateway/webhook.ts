@@ -14,6 +14,7 @@
  * 413 body over WEBHOOK_BODY_BYTES_MAX, 503 outage or shutting down,
  * 507 ledger full.
  */
+import { WEBHOOK_BODY_BYTES_MAX } from '../protocol/limits';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -21,10 +22,10 @@ import type { ErrorCode } from '../protocol/errors';
 import type { Logger } from '../platform/log';
 import type { Delays } from './delays';
 import type { GatewayLedger, LedgerItem } from './core/ledger';
-import { parseSender, type SenderIdentity } from './core/senders';
+import { parseSender, type SenderIdentity } from '../protocol/sender-metadata';
 import type { TlsMaterial } from '../platform/tls';
 
-export const WEBHOOK_BODY_BYTES_MAX = 16 * 1024 * 1024;
+export { WEBHOOK_BODY_BYTES_MAX } from '../protocol/limits';
 
 const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   INVALID_ARGUMENT: 400,

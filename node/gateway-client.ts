@@ -19,6 +19,7 @@
  * self-fencing can be checked from the outside, and refuses calls that
  * arrive after their lease expired.
  */
+import { GRPC_MESSAGE_BYTES_MAX } from '../protocol/limits';
 import * as https from 'node:https';
 import * as grpc from '@grpc/grpc-js';
 import { decodeDeliverResponse, encodeDeliverRequest } from '../protocol/gateway-codec';
@@ -26,7 +27,7 @@ import { loadProtos } from '../protocol/proto';
 import type { ProtoGrpcType as GatewayProto } from '../protocol/generated/gateway';
 import type { GatewayClient as GatewayGrpcClient, GatewayDefinition } from '../protocol/generated/relaycast/gateway/v1/Gateway';
 import type { DeliveryResult__Output } from '../protocol/generated/relaycast/gateway/v1/DeliveryResult';
-import { senderMetadata, type LeaseIdentity } from '../gateway/core/senders';
+import { senderMetadata, type LeaseIdentity } from '../protocol/sender-metadata';
 import type { DeliveryItem, DeliveryOutcome, DeliveryResult } from './core/work';
 
 /** Who is calling: one lease of one node process. */
@@ -121,7 +122,7 @@ const TRANSIENT_GRPC_CODES: ReadonlySet<number> = new Set([
   grpc.status.INTERNAL,
   grpc.status.UNKNOWN,
 ]);
-const MESSAGE_BYTES_MAX = 16 * 1024 * 1024;
+const MESSAGE_BYTES_MAX = GRPC_MESSAGE_BYTES_MAX;
 const ERROR_BODY_CHARS_MAX = 500;
 
 /** Validates a --gateway value; throws an Error saying what is wrong. */

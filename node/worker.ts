@@ -7,6 +7,7 @@
  * timer. Nothing is stored: a node that crashes forgets its outbox, and the
  * coordinator's checkpoint is where the next owner starts.
  */
+import { parseAudienceRecords } from '../protocol/audience';
 import * as grpc from '@grpc/grpc-js';
 import type { Clock } from '../platform/clock';
 import type { Logger } from '../platform/log';
@@ -272,21 +273,9 @@ function gatewayFailure(err: unknown): GatewayFailure {
 
 /** A page from the network: parsed once (much cheaper than per recipient) and checked; a string says what is wrong. */
 export function parsePage(page: ReadAudienceResponse__Output): AudiencePage | string {
-  let records: unknown;
-  try {
-    records = JSON.parse(page.recordsJson);
-  } catch (err) {
-    return `records are not JSON (${(err as Error).message})`;
-  }
-  if (!Array.isArray(records)) return 'records are not an array';
-  if (records.length !== page.count) return `${records.length} records, expected ${page.count}`;
-  for (const [i, r] of records.entries()) {
-    const record = r as { id?: unknown; vars?: unknown } | null;
-    if (typeof record !== 'object' || record === null || typeof record.id !== 'string') return `record ${i} has no id`;
-    if (record.vars !== undefined && !Array.isArray(record.vars)) return `record ${i} has vars that are not a list`;
-    if (record.vars === undefined) (record as { vars: unknown }).vars = [];
-  }
-  return { firstSequence: page.firstSequence, shardEnd: page.shardEnd, recipients: records as AudiencePage['recipients'] };
+  const recipients = parseAudienceRecords(page.recordsJson, page.count);
+  if (typeof recipients === 'string') return recipients;
+  return { firstSequence: page.firstSequence, shardEnd: page.shardEnd, recipients };
 }
 
 function sleep(ms: number): Promise<void> {

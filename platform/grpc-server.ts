@@ -19,7 +19,8 @@ export interface ServerWithOps {
   stop(graceMs: number): Promise<void>;
 }
 
-export const GRPC_MESSAGE_BYTES_MAX = 16 * 1024 * 1024;
+export { GRPC_MESSAGE_BYTES_MAX } from '../protocol/limits';
+import { GRPC_MESSAGE_BYTES_MAX } from '../protocol/limits';
 
 export interface ServerOptions {
   /** Run on every call, first to last (metrics, authentication, rate limits). */

@@ -19,15 +19,16 @@
  * Templates are parsed once into literal and placeholder parts; rendering is
  * a lookup per distinct variable and a concatenation.
  */
+import { RENDERED_TEXT_LENGTH_MAX, TEMPLATE_BYTES_MAX } from './limits';
 import { fail, ok, type Result } from './errors';
 
-export const TEMPLATE_BYTES_MAX = 64 * 1024;
+export { TEMPLATE_BYTES_MAX } from './limits';
 /**
  * A rendered message is at most this many UTF-16 units (≤ 768 KiB of UTF-8).
  * Placeholders repeat variables of up to 4,096 characters, so without a
  * bound one recipient of a 64 KiB template could render to over 50 MB.
  */
-export const RENDERED_TEXT_LENGTH_MAX = 256 * 1024;
+export { RENDERED_TEXT_LENGTH_MAX } from './limits';
 
 /** The built-in variable that renders the recipient id. */
 export const TEMPLATE_RECIPIENT_ID = 'recipient.id';

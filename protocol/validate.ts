@@ -11,15 +11,7 @@ export const LABELS_MAX = 32;
 export const LABEL_VALUE_LENGTH_MAX = 256;
 export const CAPACITY_WEIGHT_MAX = 1000;
 /** A dead letter's reason comes from the gateway; longer ones are cut, so pages and reports stay bounded. */
-export const DEAD_LETTER_REASON_LENGTH_MAX = 1024;
-/** Longest recipient id in an audience (and so in a dead letter). */
-export const RECIPIENT_ID_LENGTH_MAX = 256;
-/**
- * List answers (ListNodes, ListBroadcasts, ListDeadLetters) end their page
- * early rather than grow past this, so that a client with gRPC's default
- * 4 MiB receive limit (grpcurl, grpc-js) can always read them.
- */
-export const LIST_RESPONSE_BYTES_MAX = 3 * 1024 * 1024;
+export { DEAD_LETTER_REASON_LENGTH_MAX, LIST_RESPONSE_BYTES_MAX, RECIPIENT_ID_LENGTH_MAX } from './limits';
 
 /** `text` cut to at most `max` characters, marked when cut. */
 export function truncate(text: string, max: number): string {

@@ -120,13 +120,10 @@ export interface Registration {
 }
 
 /** Storage layout, shared with the shell that loads it. */
-export const KEY_MEMBER = 'm/';
-export const KEY_EVENT = 'e/';
-export const KEY_META_REVISION = 'meta/revision';
+import { KEY_MEMBER, KEY_META_REVISION, eventKey } from './keys';
+// The store's key layout is coordinator/core/keys.ts; re-exported for the registry's users.
+export { KEY_MEMBER, KEY_EVENT, KEY_META_REVISION, eventKey } from './keys';
 
-export function eventKey(revision: number): string {
-  return KEY_EVENT + String(revision).padStart(16, '0');
-}
 
 /**
  * A packet's age (time spent at a relay) counts at most this much. Bounding

@@ -1335,7 +1335,8 @@ describe('Scheduler retention of finished broadcasts', () => {
     s.tick();
     fx = s.takeEffects();
     expect(fx.purged).toEqual([{ broadcastId: 'b1', clusterId: 'c', audienceId: 'b1', requestId: 'req-1', finishedAtUnixMs: finishedAt }]);
-    expect(fx.persist.filter((op) => op.type === 'del').map((op) => op.key).sort()).toEqual([broadcastKey('b1'), shardKey('b1', 0), shardKey('b1', 1), shardKey('b1', 2)].sort());
+    // The request id goes in the same write as the meta.
+    expect(fx.persist.filter((op) => op.type === 'del').map((op) => op.key).sort()).toEqual([broadcastKey('b1'), 'r/req-1', shardKey('b1', 0), shardKey('b1', 1), shardKey('b1', 2)].sort());
     expect(fx.persist.filter((op) => op.type === 'put')).toEqual([]);
     expect(s.get('b1')).toBeUndefined();
     expect(s.shardsOf('b1')).toEqual([]);

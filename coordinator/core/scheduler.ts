@@ -180,17 +180,9 @@ export interface Counts {
   pending: number;
 }
 
-export const KEY_BROADCAST = 'b/';
-export const KEY_SHARD = 's/';
-export const KEY_AUDIENCE = 'a/';
-export const KEY_DEAD_LETTER = 'dl/';
-export const KEY_REQUEST = 'r/';
-
-export const pad = (n: number, width = 12): string => String(n).padStart(width, '0');
-export const broadcastKey = (id: string): string => KEY_BROADCAST + id;
-export const shardKey = (id: string, shardId: number): string => `${KEY_SHARD}${id}/${pad(shardId, 8)}`;
-export const audienceKey = (audienceId: string, sequence: number): string => `${KEY_AUDIENCE}${audienceId}/${pad(sequence)}`;
-export const deadLetterKey = (id: string, sequence: number): string => `${KEY_DEAD_LETTER}${id}/${pad(sequence)}`;
+import { KEY_REQUEST, broadcastKey, shardKey } from './keys';
+// The store's key layout is coordinator/core/keys.ts; re-exported for the scheduler's users.
+export { KEY_BROADCAST, KEY_SHARD, KEY_AUDIENCE, KEY_DEAD_LETTER, KEY_REQUEST, broadcastKey, shardKey, audienceKey, deadLetterKey } from './keys';
 
 interface NodeInfo {
   weight: number;
@@ -802,6 +794,8 @@ export class Scheduler {
       this.dirty.delete(shard);
     }
     ops.push({ type: 'del', key: broadcastKey(meta.id) });
+    // The request id goes in the same write: a create that reuses it later finds nothing and maps it afresh.
+    if (meta.requestId !== '') ops.push({ type: 'del', key: KEY_REQUEST + meta.requestId });
     this.shards.delete(meta.id);
     this.broadcasts.delete(meta.id);
     this.finished.delete(meta.id);

@@ -41,6 +41,7 @@
  * coordinator's checkpoint (a watermark below which everything is final)
  * is where a successor starts.
  */
+import { DELIVER_CALL_BYTES_MAX } from '../../protocol/limits';
 import { assert } from '../../protocol/errors';
 import type { Clock } from '../../platform/clock';
 import { backoffDelayMs } from '../../platform/backoff';
@@ -230,7 +231,7 @@ export const DEAD_LETTERS_PER_REPORT_MAX = 1000;
  * RENDERED_TEXT_LENGTH_MAX each, and a call over gRPC's 16 MiB (or the
  * webhook's body limit) would fail every time, holding the items forever.
  */
-export const DELIVER_CALL_BYTES_MAX = 4 * 1024 * 1024;
+export { DELIVER_CALL_BYTES_MAX } from '../../protocol/limits';
 /** Sequence, broadcast id and framing of an item, generously. */
 const ITEM_OVERHEAD_BYTES = 128;
 

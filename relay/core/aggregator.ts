@@ -10,6 +10,7 @@
  * keys, control messages and liveness together) and batchBytesMax bytes, and
  * batchesInFlightMax unacknowledged batches.
  */
+import { RELAY_BATCH_BYTES_MAX_DEFAULT } from '../../protocol/limits';
 import { assert } from '../../protocol/errors';
 import type { Clock } from '../../platform/clock';
 import type { NodeMessage__Output } from '../../protocol/generated/relaycast/v1/NodeMessage';
@@ -35,7 +36,7 @@ export interface AggregatorConfig {
 }
 
 /** Half of gRPC's 16 MiB message limit. */
-export const BATCH_BYTES_MAX_DEFAULT = 8 * 1024 * 1024;
+export const BATCH_BYTES_MAX_DEFAULT = RELAY_BATCH_BYTES_MAX_DEFAULT;
 /** Framing and numbers of one entry, generously. */
 const ENTRY_OVERHEAD_BYTES = 64;
 
