@@ -1,41 +1,11 @@
-import { ConfigError, LOG_LEVEL_OPTION, METRICS_LISTEN_OPTION, type Schema } from '../platform/config';
-import { checkTransport, transportOptions, type TransportConfig } from '../platform/tls';
+import { ConfigError, LOG_LEVEL_OPTION, METRICS_LISTEN_OPTION, type Schema, type ConfigOf } from '../platform/config';
+import { checkTransport, transportOptions } from '../platform/tls';
 
-export interface CoordinatorConfig extends TransportConfig {
-  listen: string;
-  dataDir: string;
-  heartbeatIntervalMs: number;
-  suspectAfterMs: number;
-  downAfterMs: number;
-  leaseTtlMs: number;
-  disconnectedDownMarginMs: number;
-  relayGraceMs: number;
-  restartGraceMs: number;
-  failureCheckIntervalMs: number;
-  eventsRetainedMax: number;
-  watchBufferEventsMax: number;
-  shutdownGraceMs: number;
-  advertiseAddress: string;
-  shardSizeDefault: number;
-  shardsPerWeight: number;
-  splitSizeMin: number;
-  checkpointIntervalMs: number;
-  orderResendMs: number;
-  broadcastRetentionMs: number;
-  memberRetentionMs: number;
-  commitsQueuedMax: number;
-  metricsListen: string;
-  apiRatePerS: number;
-  apiBurst: number;
-  apiRateClientsMax: number;
-  tokensFile: string;
-  logLevel: string;
-}
 
 /** Retentions up to about ten years. */
 const RETENTION_MS_MAX = 315_360_000_000;
 
-export const COORDINATOR_SCHEMA: Schema = [
+export const COORDINATOR_SCHEMA = [
   { name: 'listen', kind: 'address', default: '127.0.0.1:7070', doc: 'gRPC listen address (HOST:PORT; port 0 picks a free port).' },
   { name: 'dataDir', kind: 'path', default: './relaycast-data', doc: 'LevelDB directory for the registry, events and broadcasts.' },
   { name: 'heartbeatIntervalMs', kind: 'int', default: 500, min: 10, max: 60_000, doc: 'How often nodes send liveness (told to nodes on attach).' },
@@ -65,7 +35,10 @@ export const COORDINATOR_SCHEMA: Schema = [
   ...transportOptions('coordinator'),
   { name: 'tokensFile', kind: 'path', default: '', doc: 'API tokens for Broadcasts, Membership and Admin: a file of "SCOPE TOKEN [NAME]" lines (SCOPE read or admin). Calls then need "authorization: Bearer TOKEN"; read covers Get*/List*/Watch* and GetStatus, admin everything. Empty: no tokens needed (anyone who can connect may call).' },
   LOG_LEVEL_OPTION,
-];
+] as const satisfies Schema;
+
+/** The parsed settings, derived from the schema (each declared once, there). */
+export type CoordinatorConfig = ConfigOf<typeof COORDINATOR_SCHEMA>;
 
 /** Relations between settings that single-value validation cannot see. */
 export function checkCoordinatorConfig(config: CoordinatorConfig): CoordinatorConfig {

@@ -10,6 +10,7 @@ import type { NodeSessionHandlers } from '../protocol/generated/relaycast/v1/Nod
 import type { RelayLinkHandlers } from '../protocol/generated/relaycast/v1/RelayLink';
 import { Coordinator } from './coordinator';
 import type { CoordinatorConfig } from './config';
+import { pick } from '../platform/config';
 import { membershipHandlers } from './membership-service';
 import { adminHandlers } from './admin-service';
 import { broadcastHandlers, shardDataHandlers } from './broadcast-service';
@@ -27,20 +28,13 @@ import { guardMembership, guardShardData } from './peer-auth';
 
 export const COORDINATOR_SERVICES = ['relaycast.v1.Admin', 'relaycast.v1.Broadcasts', 'relaycast.v1.Membership', 'relaycast.v1.NodeSession', 'relaycast.v1.RelayLink', 'relaycast.v1.ShardData'];
 
+const REGISTRY_SETTINGS = ['heartbeatIntervalMs', 'suspectAfterMs', 'downAfterMs', 'leaseTtlMs', 'disconnectedDownMarginMs', 'relayGraceMs', 'restartGraceMs', 'eventsRetainedMax', 'failureCheckIntervalMs', 'memberRetentionMs'] as const satisfies ReadonlyArray<keyof RegistryConfig>;
+const SCHEDULER_SETTINGS = ['shardsPerWeight', 'splitSizeMin', 'checkpointIntervalMs', 'orderResendMs'] as const;
+
 export async function runCoordinator(config: CoordinatorConfig): Promise<void> {
   const log = createLogger('coordinator', config.logLevel);
-  const registryConfig: RegistryConfig = {
-    heartbeatIntervalMs: config.heartbeatIntervalMs,
-    suspectAfterMs: config.suspectAfterMs,
-    downAfterMs: config.downAfterMs,
-    leaseTtlMs: config.leaseTtlMs,
-    disconnectedDownMarginMs: config.disconnectedDownMarginMs,
-    relayGraceMs: config.relayGraceMs,
-    restartGraceMs: config.restartGraceMs,
-    eventsRetainedMax: config.eventsRetainedMax,
-    failureCheckIntervalMs: config.failureCheckIntervalMs,
-    memberRetentionMs: config.memberRetentionMs,
-  };
+  // The cores take their settings under the names the schema gives them.
+  const registryConfig: RegistryConfig = pick(config, REGISTRY_SETTINGS);
   const metrics = metricsFor(config.metricsListen);
   // Metrics first: they also count the calls the rate limit refuses.
   const rateLimits = { ratePerS: config.apiRatePerS, burst: config.apiBurst, clientsMax: config.apiRateClientsMax };
@@ -65,13 +59,7 @@ export async function runCoordinator(config: CoordinatorConfig): Promise<void> {
   const store = await LevelStore.open(config.dataDir);
   coordinator = await Coordinator.open(store, systemClock, {
     registry: registryConfig,
-    scheduler: {
-      shardsPerWeight: config.shardsPerWeight,
-      splitSizeMin: config.splitSizeMin,
-      checkpointIntervalMs: config.checkpointIntervalMs,
-      orderResendMs: config.orderResendMs,
-      retentionMs: config.broadcastRetentionMs,
-    },
+    scheduler: { ...pick(config, SCHEDULER_SETTINGS), retentionMs: config.broadcastRetentionMs },
     dataAddress: config.advertiseAddress === '' ? address : config.advertiseAddress,
     failureCheckIntervalMs: config.failureCheckIntervalMs,
     watchBufferEventsMax: config.watchBufferEventsMax,

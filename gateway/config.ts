@@ -1,25 +1,9 @@
-import { ConfigError, LOG_LEVEL_OPTION, type Schema } from '../platform/config';
-import { transportOptions, type TransportConfig } from '../platform/tls';
+import { ConfigError, LOG_LEVEL_OPTION, type Schema, type ConfigOf } from '../platform/config';
+import { transportOptions } from '../platform/tls';
 import { checkOutageWindows, checkSuffixes, LATENCY_MS_MAX, SENDERS_MAX_DEFAULT, type LedgerConfig, type OutageWindow } from './core/ledger';
 
-export interface GatewaySimConfig extends TransportConfig {
-  listen: string;
-  httpListen: string;
-  latencyMs: number;
-  retryPerMille: number;
-  unreachableSuffixes: string;
-  permanentFailureSuffixes: string;
-  outageWindowsMs: string;
-  seed: number;
-  ledgerKeysMax: number;
-  sendersMax: number;
-  expiredLeaseCalls: string;
-  expiredLeaseGraceMs: number;
-  shutdownGraceMs: number;
-  logLevel: string;
-}
 
-export const GATEWAY_SIM_SCHEMA: Schema = [
+export const GATEWAY_SIM_SCHEMA = [
   { name: 'listen', kind: 'address', default: '127.0.0.1:7090', doc: 'Where the gRPC Gateway and GatewaySimulator services listen, plus health and reflection.' },
   { name: 'httpListen', kind: 'address', default: '', doc: 'Where the HTTP webhook listens (POST /deliver, POST /presence); off when empty.' },
   { name: 'latencyMs', kind: 'int', default: 0, min: 0, max: LATENCY_MS_MAX, doc: 'Delay before every Deliver and presence answer.' },
@@ -35,7 +19,10 @@ export const GATEWAY_SIM_SCHEMA: Schema = [
   { name: 'shutdownGraceMs', kind: 'int', default: 1000, min: 0, max: 60_000, doc: 'How long shutdown waits for calls to finish.' },
   ...transportOptions('gateway-sim'),
   LOG_LEVEL_OPTION,
-];
+] as const satisfies Schema;
+
+/** The parsed settings, derived from the schema (each declared once, there). */
+export type GatewaySimConfig = ConfigOf<typeof GATEWAY_SIM_SCHEMA>;
 
 /** "a, b,,c" → ["a", "b", "c"] */
 export function parseSuffixList(flag: string, text: string): string[] {

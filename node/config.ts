@@ -1,35 +1,9 @@
-import { ConfigError, LOG_LEVEL_OPTION, METRICS_LISTEN_OPTION, type Schema } from '../platform/config';
+import { ConfigError, LOG_LEVEL_OPTION, METRICS_LISTEN_OPTION, type Schema, type ConfigOf } from '../platform/config';
 import { parseGatewayTarget } from './gateway-client';
-import { checkTransport, transportOptions, type TransportConfig } from '../platform/tls';
+import { checkTransport, transportOptions } from '../platform/tls';
 
-export interface NodeConfig extends TransportConfig {
-  coordinator: string;
-  relays: string[];
-  cluster: string;
-  id: string;
-  listen: string;
-  labels: string;
-  capacityWeight: number;
-  relayFailoverMs: number;
-  reconnectBackoffMinMs: number;
-  reconnectBackoffMaxMs: number;
-  shutdownGraceMs: number;
-  gateway: string;
-  gatewayTimeoutMs: number;
-  deliverBatchSize: number;
-  deliverBatchesInFlightMax: number;
-  audiencePageSize: number;
-  deliveryAttemptsMax: number;
-  gatewayRetryMinMs: number;
-  gatewayRetryMaxMs: number;
-  outboxItemsMax: number;
-  coordinatorCallAttemptsMax: number;
-  metricsListen: string;
-  gatewayTlsCaFile: string;
-  logLevel: string;
-}
 
-export const NODE_SCHEMA: Schema = [
+export const NODE_SCHEMA = [
   { name: 'coordinator', kind: 'address', default: '', doc: 'Coordinator HOST:PORT. Used directly when no relays are given, otherwise as the last resort after every relay failed.' },
   { name: 'relays', kind: 'list', default: [], doc: 'Comma-separated relay HOST:PORT list, in order of preference.' },
   { name: 'cluster', kind: 'id', default: 'default', doc: 'Cluster id (letters, digits, . _ -; at most 63).' },
@@ -55,7 +29,10 @@ export const NODE_SCHEMA: Schema = [
   ...transportOptions('node'),
   { name: 'gatewayTlsCaFile', kind: 'path', default: '', doc: 'PEM CA bundle the gateway\'s certificate (gRPC with TLS, or an https:// webhook) is verified against; default: the system\'s trusted roots plus --tls-ca-file.' },
   LOG_LEVEL_OPTION,
-];
+] as const satisfies Schema;
+
+/** The parsed settings, derived from the schema (each declared once, there). */
+export type NodeConfig = ConfigOf<typeof NODE_SCHEMA>;
 
 export function parseLabels(text: string): Array<{ key: string; value: string }> {
   if (text.trim() === '') return [];

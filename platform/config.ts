@@ -22,18 +22,35 @@ export interface OptionSpec {
 
 export type Schema = readonly OptionSpec[];
 
+/** The TypeScript type a setting of each kind parses to. */
+type ValueOf<K extends OptionKind> = K extends 'int' ? number : K extends 'bool' ? boolean : K extends 'list' ? string[] : string;
+
+/**
+ * A command's parsed configuration, derived from its schema (declared
+ * `as const satisfies Schema`), so that each setting is declared once:
+ * its name, kind, default, limits and documentation, and from them its type.
+ */
+export type ConfigOf<S extends Schema> = { -readonly [O in S[number] as O['name']]: ValueOf<O['kind']> };
+
+/** The settings of `config` named in `keys`, for handing a group of them to a core. */
+export function pick<T extends object, K extends keyof T>(config: T, keys: readonly K[]): Pick<T, K> {
+  const out = {} as Pick<T, K>;
+  for (const key of keys) out[key] = config[key];
+  return out;
+}
+
 /** The log-level option every command has. */
-export const LOG_LEVEL_OPTION: OptionSpec = {
+export const LOG_LEVEL_OPTION = {
   name: 'logLevel', kind: 'string', default: 'info',
   choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
   doc: 'pino log level: fatal, error, warn, info, debug, trace or silent.',
-};
+} as const satisfies OptionSpec;
 
 /** The Prometheus endpoint option of the coordinator, relays and nodes (docs/metrics.md). */
-export const METRICS_LISTEN_OPTION: OptionSpec = {
+export const METRICS_LISTEN_OPTION = {
   name: 'metricsListen', kind: 'address', default: '',
   doc: 'Where to serve Prometheus metrics (HOST:PORT, GET /metrics; port 0 picks a free port, printed as metricsAddress in the ready line); off when empty.',
-};
+} as const satisfies OptionSpec;
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

@@ -17,22 +17,16 @@ import * as fs from 'node:fs';
 import * as tls from 'node:tls';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { ConfigError, type OptionSpec } from './config';
+import { ConfigError, type OptionSpec, type ConfigOf } from './config';
 import { identitiesOfSan, identityUri, type MemberRole } from './peer-identity';
 
-export interface TransportConfig {
-  plaintext: boolean;
-  tlsCertFile: string;
-  tlsKeyFile: string;
-  tlsCaFile: string;
-}
 
 export type TransportRole = 'coordinator' | 'relay' | 'node' | 'gateway-sim';
 
 const OPERATIONS_DOC = 'docs/operations.md';
 
 /** The four transport options of a server command, documented for its role. */
-export function transportOptions(role: TransportRole): OptionSpec[] {
+export function transportOptions(role: TransportRole) {
   const cert: Record<TransportRole, string> = {
     coordinator: 'PEM certificate (chain) the coordinator presents on its port. With --tls-key-file and --tls-ca-file it turns on TLS with client certificates required.',
     relay: 'PEM certificate (chain) of this relay, presented on its port and on its link to the coordinator; its SAN URI must be relaycast://<cluster>/relay/<id>.',
@@ -50,8 +44,11 @@ export function transportOptions(role: TransportRole): OptionSpec[] {
     { name: 'tlsKeyFile', kind: 'path', default: '', doc: 'PEM private key of --tls-cert-file (keep it readable by this process only).' },
     { name: 'tlsCaFile', kind: 'path', default: '', doc: ca[role] },
     { name: 'plaintext', kind: 'bool', default: false, doc: 'Run without TLS: no encryption, no certificates. For loopback, demos and tests only; without it the process needs the --tls-* files and refuses to start with neither.' },
-  ];
+  ] as const satisfies readonly OptionSpec[];
 }
+
+/** The transport settings every command has (from transportOptions). */
+export type TransportConfig = ConfigOf<ReturnType<typeof transportOptions>>;
 
 /**
  * Relations between the transport options: TLS files or --plaintext, not

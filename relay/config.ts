@@ -1,23 +1,8 @@
-import { ConfigError, LOG_LEVEL_OPTION, METRICS_LISTEN_OPTION, type Schema } from '../platform/config';
-import { checkTransport, transportOptions, type TransportConfig } from '../platform/tls';
+import { ConfigError, LOG_LEVEL_OPTION, METRICS_LISTEN_OPTION, type Schema, type ConfigOf } from '../platform/config';
+import { checkTransport, transportOptions } from '../platform/tls';
 
-export interface RelayConfig extends TransportConfig {
-  coordinator: string;
-  listen: string;
-  cluster: string;
-  id: string;
-  relayFlushMs: number;
-  relayBatchEntriesMax: number;
-  relayBatchesInFlightMax: number;
-  relayLeavesMax: number;
-  reconnectBackoffMinMs: number;
-  reconnectBackoffMaxMs: number;
-  shutdownGraceMs: number;
-  metricsListen: string;
-  logLevel: string;
-}
 
-export const RELAY_SCHEMA: Schema = [
+export const RELAY_SCHEMA = [
   { name: 'coordinator', kind: 'address', default: '127.0.0.1:7070', doc: 'Coordinator HOST:PORT the relay links to.' },
   { name: 'listen', kind: 'address', default: '127.0.0.1:7071', doc: 'Where nodes attach (NodeSession), plus health and reflection.' },
   { name: 'cluster', kind: 'id', default: 'default', doc: 'Cluster id the relay registers in.' },
@@ -32,7 +17,10 @@ export const RELAY_SCHEMA: Schema = [
   METRICS_LISTEN_OPTION,
   ...transportOptions('relay'),
   LOG_LEVEL_OPTION,
-];
+] as const satisfies Schema;
+
+/** The parsed settings, derived from the schema (each declared once, there). */
+export type RelayConfig = ConfigOf<typeof RELAY_SCHEMA>;
 
 export function checkRelayConfig(config: RelayConfig): RelayConfig {
   if (config.id === '') throw new ConfigError('--id (RELAYCAST_ID) is required');
