@@ -50,36 +50,47 @@ interface LeafSimOptions {
   control: boolean;
 }
 
-function usage(problem: string): never {
-  process.stderr.write(`leaf-sim: ${problem}\n${USAGE}\n`);
-  process.exit(2);
+/** What both simulators accept: positionals, --cluster, --pace, --control, and extra value options of their own. */
+export interface SimArgs {
+  positional: string[];
+  cluster: string;
+  pace: Pace;
+  control: boolean;
+  values: Map<string, string>;
 }
 
-function positiveInt(name: string, text: string | undefined): number {
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 1) usage(`${name} must be a positive whole number, got ${JSON.stringify(text)}`);
-  return n;
+/** Parses a simulator's command line; on a mistake prints `usage` and exits 2. */
+export function parseSimArgs(name: string, usageText: string, argv: readonly string[], positionals: number, valueOptions: readonly string[] = []): SimArgs & { fail: (problem: string) => never; positiveInt: (what: string, text: string | undefined) => number } {
+  const fail = (problem: string): never => {
+    process.stderr.write(`${name}: ${problem}\n${usageText}\n`);
+    process.exit(2);
+  };
+  const positiveInt = (what: string, text: string | undefined): number => {
+    const n = Number(text);
+    if (!Number.isSafeInteger(n) || n < 1) fail(`${what} must be a positive whole number, got ${JSON.stringify(text)}`);
+    return n;
+  };
+  const args: SimArgs = { positional: [], cluster: 'bench', pace: 'ticks', control: false, values: new Map() };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--control') args.control = true;
+    else if (arg === '--cluster') args.cluster = argv[++i] ?? fail('--cluster needs a value');
+    else if (arg === '--pace') {
+      const value = argv[++i];
+      if (value !== 'ticks' && value !== 'clock') fail(`--pace must be ticks or clock, got ${JSON.stringify(value)}`);
+      args.pace = value as Pace;
+    } else if (valueOptions.includes(arg)) args.values.set(arg, argv[++i] ?? fail(`${arg} needs a value`));
+    else if (arg.startsWith('--')) fail(`unknown option ${arg}`);
+    else args.positional.push(arg);
+  }
+  if (args.positional.length !== positionals) fail(`expected ${positionals} arguments, got ${args.positional.length}`);
+  return { ...args, fail, positiveInt };
 }
 
 function parse(argv: string[]): LeafSimOptions {
-  const positional: string[] = [];
-  let cluster = 'bench';
-  let pace: Pace = 'ticks';
-  let control = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--control') control = true;
-    else if (arg === '--cluster') cluster = argv[++i] ?? usage('--cluster needs a value');
-    else if (arg === '--pace') {
-      const value = argv[++i];
-      if (value !== 'ticks' && value !== 'clock') usage(`--pace must be ticks or clock, got ${JSON.stringify(value)}`);
-      pace = value;
-    } else if (arg.startsWith('--')) usage(`unknown option ${arg}`);
-    else positional.push(arg);
-  }
-  if (positional.length !== 4) usage(`expected 4 arguments, got ${positional.length}`);
-  const [endpoint, count, prefix, interval] = positional as [string, string, string, string];
-  return { endpoint, count: positiveInt('COUNT', count), prefix, intervalMs: positiveInt('INTERVAL_MS', interval), cluster, pace, control };
+  const args = parseSimArgs('leaf-sim', USAGE, argv, 4);
+  const [endpoint, count, prefix, interval] = args.positional as [string, string, string, string];
+  return { endpoint, count: args.positiveInt('COUNT', count), prefix, intervalMs: args.positiveInt('INTERVAL_MS', interval), cluster: args.cluster, pace: args.pace, control: args.control };
 }
 
 /**

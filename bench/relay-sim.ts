@@ -32,7 +32,7 @@ import type { RelayDown__Output } from '../protocol/generated/relaycast/v1/Relay
 import type { LeafLiveness } from '../protocol/generated/relaycast/v1/LeafLiveness';
 import type { LeafMessage } from '../protocol/generated/relaycast/v1/LeafMessage';
 import { serveControl, type SimStats } from './vs-etcd-control';
-import { pacer, type Pace } from './leaf-sim';
+import { pacer, parseSimArgs, type Pace } from './leaf-sim';
 
 const BATCH_ENTRIES_MAX = 20_000; // the relay default
 const BATCHES_IN_FLIGHT_MAX = 4; // the relay default
@@ -51,40 +51,14 @@ interface RelaySimOptions {
   control: boolean;
 }
 
-function usage(problem: string): never {
-  process.stderr.write(`relay-sim: ${problem}\n${USAGE}\n`);
-  process.exit(2);
-}
-
-function positiveInt(name: string, text: string | undefined): number {
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 1) usage(`${name} must be a positive whole number, got ${JSON.stringify(text)}`);
-  return n;
-}
-
 function parse(argv: string[]): RelaySimOptions {
-  const positional: string[] = [];
-  let cluster = 'bench';
-  let pace: Pace = 'ticks';
-  let attachesPerBatch = ATTACHES_PER_BATCH_DEFAULT;
-  let control = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--control') control = true;
-    else if (arg === '--cluster') cluster = argv[++i] ?? usage('--cluster needs a value');
-    else if (arg === '--attaches-per-batch') attachesPerBatch = positiveInt('--attaches-per-batch', argv[++i]);
-    else if (arg === '--pace') {
-      const value = argv[++i];
-      if (value !== 'ticks' && value !== 'clock') usage(`--pace must be ticks or clock, got ${JSON.stringify(value)}`);
-      pace = value;
-    } else if (arg.startsWith('--')) usage(`unknown option ${arg}`);
-    else positional.push(arg);
-  }
-  if (positional.length !== 5) usage(`expected 5 arguments, got ${positional.length}`);
-  const [coordinator, relayId, count, interval, flush] = positional as [string, string, string, string, string];
+  const args = parseSimArgs('relay-sim', USAGE, argv, 5, ['--attaches-per-batch']);
+  const [coordinator, relayId, count, interval, flush] = args.positional as [string, string, string, string, string];
+  const attaches = args.values.get('--attaches-per-batch');
   return {
-    coordinator, relayId, cluster, pace, attachesPerBatch, control,
-    count: positiveInt('COUNT', count), intervalMs: positiveInt('INTERVAL_MS', interval), flushMs: positiveInt('FLUSH_MS', flush),
+    coordinator, relayId, cluster: args.cluster, pace: args.pace, control: args.control,
+    attachesPerBatch: attaches === undefined ? ATTACHES_PER_BATCH_DEFAULT : args.positiveInt('--attaches-per-batch', attaches),
+    count: args.positiveInt('COUNT', count), intervalMs: args.positiveInt('INTERVAL_MS', interval), flushMs: args.positiveInt('FLUSH_MS', flush),
   };
 }
 

@@ -19,6 +19,7 @@
  * self-fencing can be checked from the outside, and refuses calls that
  * arrive after their lease expired.
  */
+import { TRANSIENT_STATUS_CODES } from '../protocol/grpc-status';
 import { GRPC_MESSAGE_BYTES_MAX } from '../protocol/limits';
 import * as https from 'node:https';
 import * as grpc from '@grpc/grpc-js';
@@ -113,15 +114,7 @@ const FROM_PROTO_OUTCOME: ReadonlyMap<string, DeliveryOutcome> = new Map([...OUT
 const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 const TARGET_FORMS = 'expected HOST:PORT, grpc://HOST:PORT, or an http:// or https:// URL';
 /** gRPC statuses that mean "this call did not happen; the gateway may take it later". */
-const TRANSIENT_GRPC_CODES: ReadonlySet<number> = new Set([
-  grpc.status.UNAVAILABLE,
-  grpc.status.DEADLINE_EXCEEDED,
-  grpc.status.RESOURCE_EXHAUSTED,
-  grpc.status.ABORTED,
-  grpc.status.CANCELLED,
-  grpc.status.INTERNAL,
-  grpc.status.UNKNOWN,
-]);
+const TRANSIENT_GRPC_CODES = TRANSIENT_STATUS_CODES;
 const MESSAGE_BYTES_MAX = GRPC_MESSAGE_BYTES_MAX;
 const ERROR_BODY_CHARS_MAX = 500;
 

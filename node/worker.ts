@@ -7,6 +7,7 @@
  * timer. Nothing is stored: a node that crashes forgets its outbox, and the
  * coordinator's checkpoint is where the next owner starts.
  */
+import { TRANSIENT_STATUS_CODES } from '../protocol/grpc-status';
 import { parseAudienceRecords } from '../protocol/audience';
 import * as grpc from '@grpc/grpc-js';
 import type { Clock } from '../platform/clock';
@@ -33,15 +34,7 @@ export interface WorkerOptions extends WorkConfig {
 /** Coordinator statuses that mean "this shard is not yours (any more)". */
 const NOT_HELD_CODES: ReadonlySet<number> = new Set([grpc.status.FAILED_PRECONDITION, grpc.status.NOT_FOUND]);
 /** Coordinator statuses worth another try: it is restarting, overloaded, or the call was lost. */
-const TRANSIENT_CODES: ReadonlySet<number> = new Set([
-  grpc.status.UNAVAILABLE,
-  grpc.status.DEADLINE_EXCEEDED,
-  grpc.status.RESOURCE_EXHAUSTED,
-  grpc.status.ABORTED,
-  grpc.status.CANCELLED,
-  grpc.status.INTERNAL,
-  grpc.status.UNKNOWN,
-]);
+const TRANSIENT_CODES = TRANSIENT_STATUS_CODES;
 
 export class Worker {
   readonly core: WorkCore;

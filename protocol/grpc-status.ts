@@ -14,6 +14,20 @@ const CODES: Record<ErrorCode, grpc.status> = {
   PERMISSION_DENIED: grpc.status.PERMISSION_DENIED,
 };
 
+/**
+ * Statuses that mean the call may not have happened and is worth another
+ * try: the peer is restarting or overloaded, or the call was lost.
+ */
+export const TRANSIENT_STATUS_CODES: ReadonlySet<number> = new Set([
+  grpc.status.UNAVAILABLE,
+  grpc.status.DEADLINE_EXCEEDED,
+  grpc.status.RESOURCE_EXHAUSTED,
+  grpc.status.ABORTED,
+  grpc.status.CANCELLED,
+  grpc.status.INTERNAL,
+  grpc.status.UNKNOWN,
+]);
+
 export function toStatus(error: OpError): Partial<grpc.StatusObject> {
   return { code: CODES[error.code], details: error.message };
 }

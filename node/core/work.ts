@@ -41,6 +41,7 @@
  * coordinator's checkpoint (a watermark below which everything is final)
  * is where a successor starts.
  */
+import { MinHeap } from '../../platform/min-heap';
 import { DELIVER_CALL_BYTES_MAX } from '../../protocol/limits';
 import { assert } from '../../protocol/errors';
 import type { Clock } from '../../platform/clock';
@@ -254,65 +255,8 @@ interface OutboxEntry {
   dueAtMs: number;
 }
 
-/** A binary min-heap on (dueAtMs, sequence): the outbox of one shard. */
-class OutboxHeap {
-  private readonly heap: OutboxEntry[] = [];
-
-  get size(): number {
-    return this.heap.length;
-  }
-
-  peek(): OutboxEntry | undefined {
-    return this.heap[0];
-  }
-
-  push(entry: OutboxEntry): void {
-    const h = this.heap;
-    h.push(entry);
-    let i = h.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!earlier(h[i]!, h[parent]!)) break;
-      [h[i], h[parent]] = [h[parent]!, h[i]!];
-      i = parent;
-    }
-  }
-
-  pop(): OutboxEntry | undefined {
-    const h = this.heap;
-    const top = h[0];
-    const last = h.pop();
-    if (h.length > 0 && last !== undefined) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && earlier(h[l]!, h[m]!)) m = l;
-        if (r < h.length && earlier(h[r]!, h[m]!)) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m]!, h[i]!];
-        i = m;
-      }
-    }
-    return top;
-  }
-
-  /** Removes the entries `keep` rejects; returns how many. */
-  retain(keep: (entry: OutboxEntry) => boolean): number {
-    const kept = this.heap.filter(keep);
-    const removed = this.heap.length - kept.length;
-    if (removed === 0) return 0;
-    this.heap.length = 0;
-    for (const entry of kept) this.push(entry);
-    return removed;
-  }
-
-  clear(): void {
-    this.heap.length = 0;
-  }
-}
+/** The outbox of one shard: a min-heap on (dueAtMs, sequence). */
+const newOutbox = () => new MinHeap<OutboxEntry>(earlier);
 
 const earlier = (a: OutboxEntry, b: OutboxEntry) => a.dueAtMs < b.dueAtMs || (a.dueAtMs === b.dueAtMs && a.item.sequence < b.item.sequence);
 
@@ -349,7 +293,7 @@ class Run {
   pending: Array<{ sequence: number; recipient: Recipient }> = [];
   /** Rendered, never sent. */
   ready: DeliveryItem[] = [];
-  readonly outbox = new OutboxHeap();
+  readonly outbox = newOutbox();
   /** Waiting to be recorded at the coordinator. */
   deadQueue: QueuedDeadLetter[] = [];
   reportingDead = false;

@@ -3,8 +3,6 @@ import type { NodeMessage__Output } from '../../protocol/generated/relaycast/v1/
 import type { SessionMessage } from '../../protocol/generated/relaycast/v1/SessionMessage';
 import type { LeafBatch } from '../../protocol/generated/relaycast/v1/LeafBatch';
 import type { BatchAck__Output } from '../../protocol/generated/relaycast/v1/BatchAck';
-import type { ShardProgress__Output } from '../../protocol/generated/relaycast/v1/ShardProgress';
-import type { ShardProgressDomain } from '../../coordinator/core/scheduler';
 
 /** Node → relay or coordinator, on a session. */
 export type NodeUp = NodeMessage__Output;
@@ -54,19 +52,6 @@ export interface DeadLetterRequest {
 
 export type DeadLetterReply = { ok: true } | { error: string; code?: string };
 
-export function toDomain(p: ShardProgress__Output): ShardProgressDomain {
-  return {
-    broadcastId: p.broadcastId,
-    shardId: p.shardId,
-    epoch: Number(p.epoch),
-    watermark: Number(p.watermark),
-    delivered: Number(p.delivered),
-    skipped: Number(p.skippedUnreachable),
-    dead: Number(p.deadLettered),
-    done: p.done,
-    stopped: p.stopped,
-  };
-}
 
 /** gRPC status codes the cores use. */
 export const CODES = { OK: 0, INVALID_ARGUMENT: 3, NOT_FOUND: 5, ALREADY_EXISTS: 6, FAILED_PRECONDITION: 9, ABORTED: 10, UNAVAILABLE: 14 } as const;

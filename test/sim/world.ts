@@ -12,6 +12,7 @@
  * heals or the connection is torn down by keepalive), duplicated unary
  * requests (a client retry), and crashed or paused peers.
  */
+import { MinHeap } from '../../platform/min-heap';
 import type { Clock } from '../../platform/clock';
 import type { Random } from '../../gateway/core/random';
 
@@ -33,48 +34,6 @@ interface Entry {
   atMs: number;
   seq: number;
   run: () => void;
-}
-
-/** A binary min-heap on (atMs, seq). */
-class EventQueue {
-  private readonly heap: Entry[] = [];
-  get size(): number {
-    return this.heap.length;
-  }
-  peek(): Entry | undefined {
-    return this.heap[0];
-  }
-  push(entry: Entry): void {
-    const h = this.heap;
-    h.push(entry);
-    let i = h.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!before(h[i]!, h[parent]!)) break;
-      [h[i], h[parent]] = [h[parent]!, h[i]!];
-      i = parent;
-    }
-  }
-  pop(): Entry | undefined {
-    const h = this.heap;
-    const top = h[0];
-    const last = h.pop();
-    if (h.length > 0 && last !== undefined) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && before(h[l]!, h[m]!)) m = l;
-        if (r < h.length && before(h[r]!, h[m]!)) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m]!, h[i]!];
-        i = m;
-      }
-    }
-    return top;
-  }
 }
 
 const before = (a: Entry, b: Entry) => a.atMs < b.atMs || (a.atMs === b.atMs && a.seq < b.seq);
@@ -102,7 +61,8 @@ export interface NetworkFaults {
 
 export class World {
   readonly clock = new SimClock();
-  private readonly queue = new EventQueue();
+  /** A min-heap on (atMs, seq). */
+  private readonly queue = new MinHeap<Entry>(before);
   private seq = 0;
   /** Pairs of process names that cannot reach each other. */
   private readonly cut = new Set<string>();
