@@ -12,11 +12,37 @@ import type { ShardOrder__Output } from '../protocol/generated/relaycast/v1/Shar
 import type { ShardProgress } from '../protocol/generated/relaycast/v1/ShardProgress';
 import { healthStatus, scrape } from './probes';
 
+/** Waits, with a bound, until a condition holds; notify() re-checks every waiter. */
+class Waiters {
+  private readonly listeners = new Set<() => void>();
+
+  waitFor(test: () => boolean, timeoutMs: number, explain: () => string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (test()) return resolve();
+      const timer = setTimeout(() => {
+        this.listeners.delete(listener);
+        reject(new Error(explain()));
+      }, timeoutMs);
+      const listener = () => {
+        if (!test()) return;
+        clearTimeout(timer);
+        this.listeners.delete(listener);
+        resolve();
+      };
+      this.listeners.add(listener);
+    });
+  }
+
+  notify(): void {
+    for (const listener of [...this.listeners]) listener();
+  }
+}
+
 /** Collects a Watch stream's events and waits on them with a bound. */
 export class EventLog {
   readonly events: WatchEvent__Output[] = [];
   error: Error | undefined;
-  private readonly listeners = new Set<() => void>();
+  private readonly waiters = new Waiters();
   readonly stream: ClientReadableStream<WatchEvent__Output>;
 
   constructor(client: MembershipClient, request: { clusterId: string; afterRevision?: number }) {
@@ -40,20 +66,7 @@ export class EventLog {
   }
 
   waitFor(test: () => boolean, what: string, timeoutMs: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (test()) return resolve();
-      const timer = setTimeout(() => {
-        this.listeners.delete(listener);
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; saw: ${this.events.map((e) => `${e.revision}:${e.type}:${e.node?.nodeKey}`).join(' ')}`));
-      }, timeoutMs);
-      const listener = () => {
-        if (!test()) return;
-        clearTimeout(timer);
-        this.listeners.delete(listener);
-        resolve();
-      };
-      this.listeners.add(listener);
-    });
+    return this.waiters.waitFor(test, timeoutMs, () => `timed out after ${timeoutMs} ms waiting for ${what}; saw: ${this.events.map((e) => `${e.revision}:${e.type}:${e.node?.nodeKey}`).join(' ')}`);
   }
 
   close(): void {
@@ -61,7 +74,7 @@ export class EventLog {
   }
 
   private notify(): void {
-    for (const listener of [...this.listeners]) listener();
+    this.waiters.notify();
   }
 }
 
@@ -150,7 +163,7 @@ export class RawNodeSession {
   ended: { code: number; details: string } | undefined;
   private readonly client: NodeSessionClient;
   private readonly call: ClientDuplexStream<NodeMessage, SessionMessage__Output>;
-  private readonly listeners = new Set<() => void>();
+  private readonly waiters = new Waiters();
   private seq = 0;
   private timer: NodeJS.Timeout | undefined;
   private vanished = false;
@@ -204,20 +217,7 @@ export class RawNodeSession {
   }
 
   waitFor(test: () => boolean, what: string, timeoutMs: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (test()) return resolve();
-      const timer = setTimeout(() => {
-        this.listeners.delete(listener);
-        reject(new Error(`${this.register.nodeId}: timed out after ${timeoutMs} ms waiting for ${what} (ended: ${JSON.stringify(this.ended)}, orders: ${this.orders.length})`));
-      }, timeoutMs);
-      const listener = () => {
-        if (!test()) return;
-        clearTimeout(timer);
-        this.listeners.delete(listener);
-        resolve();
-      };
-      this.listeners.add(listener);
-    });
+    return this.waiters.waitFor(test, timeoutMs, () => `${this.register.nodeId}: timed out after ${timeoutMs} ms waiting for ${what} (ended: ${JSON.stringify(this.ended)}, orders: ${this.orders.length})`);
   }
 
   /** Disappears as a crashed node does: no more liveness, the stream cut without a leave. */
@@ -236,6 +236,6 @@ export class RawNodeSession {
   }
 
   private notify(): void {
-    for (const listener of [...this.listeners]) listener();
+    this.waiters.notify();
   }
 }
