@@ -9,6 +9,9 @@ import { eventKey } from './core/keys';
 import type { KvStore } from '../platform/store/store';
 import { fail, ok, type Result } from '../protocol/errors';
 
+/** Watch streams one coordinator serves at most (each holds a buffer of up to bufferEventsMax events). */
+export const WATCHERS_MAX = 10_000;
+
 export interface WatchSink {
   write(event: MembershipEvent): void;
   /** Events written but not yet taken by the transport. */
@@ -56,6 +59,7 @@ export class WatchHub {
    * OUT_OF_RANGE when the requested history is no longer retained.
    */
   async watch(clusterId: string, afterRevision: number | undefined, sink: WatchSink): Promise<Result<() => void>> {
+    if (this.watchers.size >= WATCHERS_MAX) return fail('RESOURCE_EXHAUSTED', `${this.watchers.size} Watch streams are open on this coordinator, the most it serves; retry later`);
     const from = afterRevision ?? this.publishedRevision;
     if (from > this.publishedRevision) {
       return fail('OUT_OF_RANGE', `after_revision ${from} is ahead of the current revision ${this.publishedRevision}`);
